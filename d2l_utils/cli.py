@@ -1,0 +1,105 @@
+"""``python -m d2l_utils train ...``: train a LeNet from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+import torch
+
+from .data import DataError, find_data_dir, load_data_fashion_mnist, load_fashion_mnist_tensors
+from .recipes import RECIPES
+from .train import save_checkpoint, try_gpu
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage block or traceback
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _device(text: str) -> torch.device:
+    if text == "auto":
+        return try_gpu()
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (choose auto, cpu, cuda, cuda:N or mps)")
+    device = torch.device(text)
+    if device.type == "cuda" and torch.cuda.device_count() <= (device.index or 0):
+        raise argparse.ArgumentTypeError(f"{text} is not available on this machine (try --device auto)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError("mps is not available on this machine (try --device auto)")
+    return device
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m d2l_utils", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = sub.add_parser("train", help="train a LeNet on Fashion-MNIST")
+    train.add_argument("--model", choices=sorted(RECIPES), default="lenet")
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--batch-size", type=_positive_int, default=256)
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate (default: the recipe's, 0.9 for lenet)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
+    train.add_argument("--save", default=None, metavar="FILE", help="write a checkpoint here")
+    train.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout")
+    data = sub.add_parser("data", help="find, verify (and if needed download) Fashion-MNIST")
+    data.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
+    return parser
+
+
+def _check_data(args) -> int:
+    folder = find_data_dir(args.data_dir)
+    tensors = load_fashion_mnist_tensors(folder)
+    counts = ", ".join(f"{len(labels)} {split}" for split, (_, labels) in tensors.items())
+    print(f"Fashion-MNIST OK in {folder} ({counts} images)")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "data":
+            return _check_data(args)
+        torch.manual_seed(args.seed)
+        train_iter, test_iter = load_data_fashion_mnist(args.batch_size, root=args.data_dir)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    recipe = RECIPES[args.model]
+    kwargs = {} if args.lr is None else {"lr": args.lr}
+
+    def emit(record):
+        print(json.dumps(record), flush=True)
+
+    net, history = recipe(train_iter, test_iter, num_epochs=args.epochs, device=args.device,
+                          progress=sys.stderr.isatty(), verbose=not args.json,
+                          on_epoch=emit if args.json else None, **kwargs)
+    if args.save:
+        save_checkpoint(net, args.save, args.model, history, epochs=args.epochs,
+                        batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+        print(f"saved {args.save}", file=sys.stderr)
+    return 130 if history.interrupted else 0

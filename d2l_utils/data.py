@@ -1,0 +1,242 @@
+"""Fashion-MNIST, read offline first and kept in memory.
+
+Where the four official files come from, first match wins:
+
+1. the ``root`` argument;
+2. the ``FASHION_MNIST_DIR`` environment variable;
+3. the cache folder (``$XDG_CACHE_HOME/d2l_utils/FashionMNIST/raw``, by default under ``~/.cache``);
+4. Debian's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist``);
+5. torchvision's download into the cache folder.
+
+Every file is checked (gzip integrity, IDX header, payload length, labels in 0..9, image and label
+counts agree); anything wrong raises :class:`DataError` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+TEXT_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+_IDX_UBYTE = 0x08
+
+HOW_TO_GET_DATA = (
+    "Get the data in one of three ways: (1) install Debian's package "
+    "(`sudo apt-get install dataset-fashion-mnist`, which puts the files in "
+    f"{DEBIAN_DIR}); (2) set FASHION_MNIST_DIR to a folder holding the four official files "
+    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+    "t10k-labels-idx1-ubyte.gz, compressed or not); (3) connect to the network once so "
+    "torchvision can download them into the cache folder {cache}."
+)
+
+
+class DataError(RuntimeError):
+    """The Fashion-MNIST files are missing, truncated or corrupted; the message says how to fix it."""
+
+
+def cache_dir() -> Path:
+    """The folder torchvision downloads into (and that is searched before Debian's)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "d2l_utils" / "FashionMNIST" / "raw"
+
+
+def _file_in(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _missing(folder: Path) -> list[str]:
+    return [stem for pair in SPLITS.values() for stem in pair if _file_in(folder, stem) is None]
+
+
+def _fix_for(path: Path) -> str:
+    """How to repair a bad file, depending on where it lives."""
+    path = Path(path)
+    if DEBIAN_DIR in path.parents:
+        return "Reinstall Debian's package: `sudo apt-get install --reinstall dataset-fashion-mnist`."
+    if cache_dir() in path.parents:
+        return f"Delete the folder {cache_dir()} so that the files are downloaded again."
+    return ("Replace it with the official file (e.g. from the Debian package dataset-fashion-mnist "
+            "or a fresh torchvision download), or point FASHION_MNIST_DIR elsewhere.")
+
+
+def _bad(path: Path, problem: str) -> DataError:
+    return DataError(f"The Fashion-MNIST file {path} {problem}. {_fix_for(path)}")
+
+
+def read_idx(path: str | os.PathLike) -> torch.Tensor:
+    """Read one IDX file of unsigned bytes (``.gz`` or not) into a ``uint8`` tensor, checking it."""
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except (EOFError, OSError, zlib.error) as err:
+        raise _bad(path, f"is truncated or corrupted (gzip says: {err})") from None
+    if len(raw) < 4:
+        raise _bad(path, f"is truncated: {len(raw)} bytes, too short for an IDX header")
+    zero1, zero2, dtype, ndim = raw[:4]
+    if zero1 or zero2 or dtype != _IDX_UBYTE or ndim not in (1, 3):
+        raise _bad(path, f"is not an IDX file of bytes (magic number {raw[:4].hex()}, "
+                         "expected 00000801 for labels or 00000803 for images)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise _bad(path, f"is truncated inside its header ({len(raw)} of {header} bytes)")
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = header + math.prod(dims)
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise _bad(path, f"is {what}: {len(raw)} bytes where the header {dims} implies {expected}")
+    data = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8)
+    return data.reshape(dims)
+
+
+def _read_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    img_path, lbl_path = (_file_in(folder, stem) for stem in SPLITS[split])
+    images, labels = read_idx(img_path), read_idx(lbl_path)
+    if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28):
+        raise _bad(img_path, f"does not hold 28x28 images (its dimensions are {list(images.shape)})")
+    if labels.dim() != 1:
+        raise _bad(lbl_path, f"does not hold labels (its dimensions are {list(labels.shape)})")
+    if len(images) != len(labels):
+        raise DataError(
+            f"The Fashion-MNIST files {img_path} ({len(images)} images) and {lbl_path} "
+            f"({len(labels)} labels) do not belong together. {_fix_for(img_path)}")
+    if len(labels) and int(labels.max()) > 9:
+        raise _bad(lbl_path, f"holds label {int(labels.max())}, outside the classes 0..9")
+    return images.unsqueeze(1), labels.long()
+
+
+def _download(folder: Path) -> None:
+    import torchvision  # only needed here
+
+    try:
+        torchvision.datasets.FashionMNIST(root=folder.parent.parent, train=True, download=True)
+        torchvision.datasets.FashionMNIST(root=folder.parent.parent, train=False, download=True)
+    except Exception as err:  # no network, proxy, disk full...
+        raise DataError("Fashion-MNIST was not found on this machine and the download failed "
+                        f"({type(err).__name__}: {err}). "
+                        + HOW_TO_GET_DATA.format(cache=folder)) from None
+
+
+def find_data_dir(root: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """The folder the files are read from (see the module docstring for the order)."""
+    explicit = [(root, "the root argument")] if root is not None else []
+    if os.environ.get("FASHION_MNIST_DIR"):
+        explicit.append((os.environ["FASHION_MNIST_DIR"], "FASHION_MNIST_DIR"))
+    if explicit:  # a folder the user named must hold the data: never fall back silently
+        folder, origin = Path(explicit[0][0]).expanduser(), explicit[0][1]
+        missing = _missing(folder)
+        if missing:
+            raise DataError(
+                f"The folder {folder} (from {origin}) lacks the Fashion-MNIST file(s) "
+                f"{', '.join(m + '[.gz]' for m in missing)}. Copy the four official files there, "
+                "or fix the path. " + HOW_TO_GET_DATA.format(cache=cache_dir()))
+        return folder
+    for folder in (cache_dir(), DEBIAN_DIR):
+        if not _missing(folder):
+            return folder
+    if not download:
+        raise DataError("Fashion-MNIST was not found on this machine. "
+                        + HOW_TO_GET_DATA.format(cache=cache_dir()))
+    _download(cache_dir())
+    return cache_dir()
+
+
+@lru_cache(maxsize=4)
+def _load_folder(folder: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    return {split: _read_split(folder, split) for split in SPLITS}
+
+
+def load_fashion_mnist_tensors(root=None, download: bool = True):
+    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,)."""
+    return _load_folder(find_data_dir(root, download).resolve())
+
+
+class TensorBatches:
+    """Mini-batches of an in-memory data set, like a ``DataLoader`` but without per-image work.
+
+    Yields ``float32`` images in [0, 1] of shape (B, 1, H, W) and ``int64`` labels. With
+    ``shuffle=True`` the order is drawn anew each epoch from torch's global generator, so
+    ``torch.manual_seed`` makes it reproducible.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                 shuffle: bool = False, resize: int | None = None):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, not {batch_size}")
+        self.images = images if images.dtype == torch.float32 else images.float().div_(255)
+        self.labels = labels
+        self.batch_size, self.shuffle, self.resize = batch_size, shuffle, resize
+        self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.labels)
+        order = torch.randperm(n) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                X, y = self.images[start:start + self.batch_size], self.labels[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                X, y = self.images[idx], self.labels[idx]
+            if self.resize:
+                X = torch.nn.functional.interpolate(X, size=(self.resize, self.resize),
+                                                    mode="bilinear", antialias=True, align_corners=False)
+            yield X, y
+
+
+def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=None):
+    """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled."""
+    tensors = load_fashion_mnist_tensors(root)
+    train_iter = TensorBatches(*tensors["train"], batch_size, shuffle=True, resize=resize)
+    test_iter = TensorBatches(*tensors["test"], batch_size, shuffle=False, resize=resize)
+    return train_iter, test_iter
+
+
+def get_fashion_mnist_labels(labels) -> list[str]:
+    """Class names of numeric labels (a tensor or any iterable of ints)."""
+    return [TEXT_LABELS[int(i)] for i in labels]
+
+
+def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
+    """Draw images on a grid of axes and return the axes (d2l's helper)."""
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.15),
+                           squeeze=False)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        img = img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img)
+        ax.imshow(img.squeeze(0) if img.dim() == 3 else img, cmap="gray_r")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=10)
+    for ax in axes[len(imgs):]:
+        ax.axis("off")
+    return axes
+
+
+def show_fashion_mnist(images, labels, num_cols: int | None = None, scale: float = 1.5):
+    """Draw a row (or grid) of images titled ``"name (label)"``."""
+    labels = [int(i) for i in labels]
+    titles = [f"{TEXT_LABELS[i]} ({i})" for i in labels]
+    num_cols = num_cols or len(images)
+    return show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale)

@@ -1,0 +1,40 @@
+"""Complete training recipes: the classic one of the textbook and a modern one of the same size."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .models import lenet, lenet_modern
+from .train import train_ch5, try_gpu
+
+
+def random_hflip(X: torch.Tensor) -> torch.Tensor:
+    """Mirror a random half of the images left-right (clothes stay clothes when mirrored)."""
+    flip = torch.rand(len(X), device=X.device) < 0.5
+    return torch.where(flip[:, None, None, None], X.flip(-1), X)
+
+
+def train_classic(train_iter, test_iter, num_epochs=10, lr=0.9, device=None, **kwargs):
+    """The textbook recipe: sigmoid LeNet, Xavier init, cross-entropy, plain SGD. Returns (net, history)."""
+    net = lenet()
+    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), num_epochs,
+                        train_iter.batch_size, device or try_gpu(), lr=lr, **kwargs)
+    return net, history
+
+
+def train_modern(train_iter, test_iter, num_epochs=10, lr=0.01, device=None, weight_decay=5e-4,
+                 **kwargs):
+    """LeNet with batch norm, ReLU and max pooling; AdamW with a one-cycle schedule peaking at ``lr``,
+    and random horizontal flips. Returns (net, history)."""
+    net = lenet_modern()
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
+                                                    total_steps=num_epochs * len(train_iter))
+    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), num_epochs,
+                        train_iter.batch_size, device or try_gpu(), optimizer=optimizer,
+                        scheduler=scheduler, augment=random_hflip, **kwargs)
+    return net, history
+
+
+RECIPES = {"lenet": train_classic, "lenet-modern": train_modern}
