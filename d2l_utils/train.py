@@ -51,6 +51,7 @@ def evaluate_accuracy(data_iter, net, device=None) -> float:
         net.eval()
         if device is None:
             device = next(net.parameters()).device
+    device = torch.device(device or "cpu")
     correct, total = 0, 0
     with torch.inference_mode():
         for X, y in _fast_batches(data_iter):
