@@ -59,13 +59,20 @@ class Normalize(nn.Module):
 
 
 def lenet_modern() -> nn.Sequential:
-    """LeNet's layout and size with today's habits: normalised input, batch norm, ReLU, max pooling."""
+    """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm.
+
+    Each convolution unit is conv -> 2x2 max pool -> batch norm -> ReLU. Max pooling commutes with
+    ReLU (both are monotone), and with batch norm's per-channel affine map when its scale is positive,
+    so pooling first computes nearly the same thing as conv -> batch norm -> ReLU -> pool while batch
+    norm and ReLU see a quarter of the values: an epoch is markedly cheaper on a CPU. Layers followed
+    by batch norm need no bias (batch norm's shift replaces it): 61,932 parameters.
+    """
     return nn.Sequential(
         Normalize(),
-        nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False), nn.BatchNorm2d(6), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False),
+        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(6), nn.ReLU(),
+        nn.Conv2d(6, 16, kernel_size=5, bias=False),
+        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(16), nn.ReLU(),
         nn.Flatten(),
         nn.Linear(16 * 5 * 5, 120, bias=False), nn.BatchNorm1d(120), nn.ReLU(),
         nn.Linear(120, 84, bias=False), nn.BatchNorm1d(84), nn.ReLU(),

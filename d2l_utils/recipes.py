@@ -23,17 +23,18 @@ def train_classic(train_iter, test_iter, num_epochs=10, lr=0.9, device=None, **k
     return net, history
 
 
-def train_modern(train_iter, test_iter, num_epochs=10, lr=0.01, device=None, weight_decay=5e-4,
-                 **kwargs):
-    """LeNet with batch norm, ReLU and max pooling; AdamW with a one-cycle schedule peaking at ``lr``,
-    and random horizontal flips. Returns (net, history)."""
+def train_modern(train_iter, test_iter, num_epochs=10, lr=0.01, device=None, weight_decay=0.01,
+                 label_smoothing=0.1, augment=random_hflip, **kwargs):
+    """The modern recipe for :func:`lenet_modern`: AdamW with a one-cycle schedule peaking at ``lr``,
+    cross-entropy with label smoothing, and random horizontal flips. Returns (net, history)."""
     net = lenet_modern()
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
                                                     total_steps=num_epochs * len(train_iter))
-    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), num_epochs,
-                        train_iter.batch_size, device or try_gpu(), optimizer=optimizer,
-                        scheduler=scheduler, augment=random_hflip, **kwargs)
+    loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    history = train_ch5(net, train_iter, test_iter, loss, num_epochs, train_iter.batch_size,
+                        device or try_gpu(), optimizer=optimizer, scheduler=scheduler,
+                        augment=augment, **kwargs)
     return net, history
 
 

@@ -1,0 +1,577 @@
+"""Interactive explorers for the notebooks (ipywidgets), each with a testable state.
+
+Every explorer is a small class in three parts:
+
+* a state computed with plain Python/torch (``.output_value``, ``.shapes``, ``.error``,
+  ``.probabilities``, ...), changed with :meth:`set` or by moving the controls;
+* ipywidgets controls (``.controls``, a dict of name -> widget) laid out in ``.widget``;
+* a matplotlib figure of the current state (:meth:`figure`), shown as a PNG in an ``Output``.
+
+Without a widget frontend (ipywidgets missing, no Jupyter kernel, ``static=True``, or the
+environment variable ``D2L_STATIC_WIDGETS=1``) an explorer just shows one figure of its default state.
+Display an explorer by leaving it as the last expression of a cell (or with ``IPython.display``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch.nn import functional as F
+
+from .data import TEXT_LABELS
+
+__all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
+           "KERNELS", "conv_output_size", "widgets_available"]
+
+
+def widgets_available() -> bool:
+    """True when ipywidgets is importable and we run in a Jupyter kernel (and no one asked for static)."""
+    if os.environ.get("D2L_STATIC_WIDGETS", "") not in ("", "0"):
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.figure import Figure  # not pyplot: no global figure list, no double display
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _np(x):
+    return x.detach().cpu().numpy() if torch.is_tensor(x) else x
+
+
+def _bare(ax):
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+class _Explorer:
+    """State + controls + PNG rendering; subclasses define _build_controls, _sync and figure."""
+
+    def __init__(self, static: bool | None = None):
+        self.static = (not widgets_available()) if static is None else bool(static)
+        self.controls: dict = {}
+        self.widget = None
+        self._out = None
+        self._syncing = False
+
+    def _setup_widgets(self, layout_rows):
+        if self.static:
+            return
+        import ipywidgets as w
+
+        self._out = w.Output()
+        self.widget = w.VBox([*layout_rows, self._out])
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self._render()
+
+    def _on_change(self, _change):
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self._from_controls()
+        finally:
+            self._syncing = False
+        self._render()
+
+    def _from_controls(self):
+        self.set(**{name: c.value for name, c in self.controls.items()})
+
+    def _to_controls(self):
+        """Write the state back into the controls (after set() was called directly)."""
+        if self.static or self._syncing or not self.controls:
+            return
+        self._syncing = True
+        try:
+            self._update_controls()
+        finally:
+            self._syncing = False
+
+    def _update_controls(self):
+        pass
+
+    def _render(self):
+        if self.static or self._out is None:
+            return
+        from IPython.display import clear_output, display
+
+        fig = self.figure()
+        with self._out:
+            clear_output(wait=True)
+            display(fig)
+
+    def figure(self):  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.figure() if self.static else self.widget)
+
+
+# --------------------------------------------------------------------------- data set browser
+
+
+class DatasetBrowser(_Explorer):
+    """Browse a data set one class at a time: a class dropdown and an index slider within the class."""
+
+    def __init__(self, images, labels, class_index: int = 0, index: int = 0, static: bool | None = None):
+        super().__init__(static)
+        self.images, self.labels = images, torch.as_tensor(labels)
+        self.class_index, self.index = 0, 0
+        self.set(class_index=class_index, index=index)
+        if not self.static:
+            import ipywidgets as w
+
+            self.controls = {
+                "class_index": w.Dropdown(options=[(f"{n} ({i})", i) for i, n in enumerate(TEXT_LABELS)],
+                                          value=self.class_index, description="class"),
+                "index": w.IntSlider(value=self.index, min=0, max=self.count - 1, description="index",
+                                     continuous_update=False),
+            }
+            self._setup_widgets([w.HBox([self.controls["class_index"], self.controls["index"]])])
+
+    @property
+    def members(self) -> torch.Tensor:
+        """Positions in the data set of the images of the chosen class."""
+        return torch.nonzero(self.labels == self.class_index).flatten()
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    def set(self, class_index: int | None = None, index: int | None = None):
+        if class_index is not None:
+            if not 0 <= int(class_index) < len(TEXT_LABELS):
+                raise ValueError(f"class_index must be in 0..{len(TEXT_LABELS) - 1}, got {class_index}")
+            self.class_index = int(class_index)
+        if index is not None:
+            self.index = int(index)
+        self.index = min(max(self.index, 0), max(self.count - 1, 0))
+        self._to_controls()
+        return self
+
+    def _update_controls(self):
+        slider = self.controls["index"]
+        slider.max = max(self.count - 1, 0)
+        slider.value = self.index
+        self.controls["class_index"].value = self.class_index
+
+    def _from_controls(self):
+        self.set(class_index=self.controls["class_index"].value, index=self.controls["index"].value)
+        self._update_controls()
+
+    @property
+    def dataset_index(self) -> int:
+        return int(self.members[self.index])
+
+    @property
+    def image(self) -> torch.Tensor:
+        img = self.images[self.dataset_index]
+        return img.float().div(255) if img.dtype == torch.uint8 else img
+
+    @property
+    def name(self) -> str:
+        return TEXT_LABELS[int(self.labels[self.dataset_index])]
+
+    @property
+    def title(self) -> str:
+        return (f"{self.name} (label {self.class_index}), image {self.index + 1} of {self.count} "
+                f"in the class, #{self.dataset_index} in the data set")
+
+    def figure(self):
+        fig = _new_figure(4.2, 4.4)
+        ax = fig.add_subplot()
+        ax.imshow(_np(self.image.squeeze()), cmap="gray_r", vmin=0, vmax=1)
+        _bare(ax)
+        ax.set_title(f"{self.name} (label {self.class_index})\n#{self.dataset_index}: "
+                     f"{self.index + 1} of {self.count}", fontsize=10)
+        return fig
+
+
+# --------------------------------------------------------------------------- convolution explorer
+
+KERNELS = {
+    "vertical edges": torch.tensor([[1.0, 0.0, -1.0]] * 3),
+    "horizontal edges": torch.tensor([[1.0, 0.0, -1.0]] * 3).T.contiguous(),
+    "blur (3x3 mean)": torch.full((3, 3), 1 / 9),
+    "sharpen": torch.tensor([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]),
+}
+
+
+class ConvExplorer(_Explorer):
+    """Slide one kernel over one image (cross-correlation, as ``nn.Conv2d`` computes it).
+
+    Shows the input with the window, the input patch, the kernel, their elementwise product and
+    the output value (its sum), next to the whole feature map with the current cell highlighted.
+    """
+
+    def __init__(self, image, kernel="vertical edges", row: int = 0, col: int = 0, padding: int = 0,
+                 stride: int = 1, static: bool | None = None):
+        super().__init__(static)
+        image = torch.as_tensor(image, dtype=torch.float32)
+        self.image = image.squeeze()
+        if self.image.dim() != 2:
+            raise ValueError(f"expected one grayscale image (H x W), got shape {tuple(image.shape)}")
+        self.padding, self.stride = int(padding), int(stride)
+        self.kernels = dict(KERNELS)
+        if not isinstance(kernel, str):
+            self.kernels = {"custom": torch.as_tensor(kernel, dtype=torch.float32), **self.kernels}
+            kernel = "custom"
+        self.kernel_name, self.row, self.col = kernel, 0, 0
+        self.set(kernel=kernel, row=row, col=col)
+        if not self.static:
+            import ipywidgets as w
+
+            self.controls = {
+                "row": w.IntSlider(value=self.row, min=0, max=self.out_shape[0] - 1, description="row"),
+                "col": w.IntSlider(value=self.col, min=0, max=self.out_shape[1] - 1, description="column"),
+                "kernel": w.Dropdown(options=list(self.kernels), value=self.kernel_name,
+                                     description="kernel"),
+            }
+            self._setup_widgets([w.HBox([self.controls["row"], self.controls["col"]]),
+                                 self.controls["kernel"]])
+
+    @property
+    def kernel(self) -> torch.Tensor:
+        return self.kernels[self.kernel_name]
+
+    @property
+    def padded(self) -> torch.Tensor:
+        return F.pad(self.image, [self.padding] * 4)
+
+    @property
+    def out_shape(self) -> tuple[int, int]:
+        kh, kw = self.kernel.shape
+        h, w = self.image.shape
+        return (conv_output_size(h, kh, self.padding, self.stride),
+                conv_output_size(w, kw, self.padding, self.stride))
+
+    def set(self, kernel: str | None = None, row: int | None = None, col: int | None = None):
+        if kernel is not None:
+            if kernel not in self.kernels:
+                raise ValueError(f"unknown kernel {kernel!r}; choose one of {list(self.kernels)}")
+            self.kernel_name = kernel
+        oh, ow = self.out_shape
+        if oh < 1 or ow < 1:
+            raise ValueError(f"the kernel {tuple(self.kernel.shape)} does not fit the image")
+        self.row = min(max(int(self.row if row is None else row), 0), oh - 1)
+        self.col = min(max(int(self.col if col is None else col), 0), ow - 1)
+        self._to_controls()
+        return self
+
+    def _update_controls(self):
+        for name in ("row", "col"):
+            self.controls[name].value = getattr(self, name)
+        self.controls["kernel"].value = self.kernel_name
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """Top-left corner of the window in the (padded) input."""
+        return self.row * self.stride, self.col * self.stride
+
+    @property
+    def patch(self) -> torch.Tensor:
+        r, c = self.window
+        kh, kw = self.kernel.shape
+        return self.padded[r:r + kh, c:c + kw]
+
+    @property
+    def product(self) -> torch.Tensor:
+        return self.patch * self.kernel
+
+    @property
+    def output_value(self) -> float:
+        return float(self.product.sum())
+
+    @property
+    def feature_map(self) -> torch.Tensor:
+        return F.conv2d(self.image[None, None], self.kernel[None, None], padding=self.padding,
+                        stride=self.stride)[0, 0]
+
+    def figure(self):
+        from matplotlib.patches import Rectangle
+
+        fig = _new_figure(13, 3.3)
+        axes = fig.subplots(1, 5, width_ratios=[1.3, 1, 1, 1, 1.3])
+        kh, kw = self.kernel.shape
+        r, c = self.window
+        axes[0].imshow(_np(self.padded), cmap="gray_r")
+        axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), kw, kh, fill=False, ec="red", lw=2))
+        axes[0].set_title(f"input{' (padded)' if self.padding else ''}, window at ({r}, {c})", fontsize=9)
+        small = max(kh, kw) <= 7
+        for ax, data, title, cmap in ((axes[1], self.patch, "input patch", "gray_r"),
+                                      (axes[2], self.kernel, f"kernel: {self.kernel_name}", "coolwarm"),
+                                      (axes[3], self.product, "patch x kernel (elementwise)", "coolwarm")):
+            lim = float(data.abs().max()) or 1.0
+            ax.imshow(_np(data), cmap=cmap, vmin=0 if cmap == "gray_r" else -lim, vmax=lim)
+            ax.set_title(title, fontsize=9)
+            if small:
+                for (i, j), v in ((ij, float(data[ij])) for ij in
+                                  ((i, j) for i in range(data.shape[0]) for j in range(data.shape[1]))):
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=10)
+        fmap = self.feature_map
+        lim = float(fmap.abs().max()) or 1.0
+        axes[4].imshow(_np(fmap), cmap="coolwarm", vmin=-lim, vmax=lim)
+        axes[4].add_patch(Rectangle((self.col - 0.5, self.row - 0.5), 1, 1, fill=False, ec="black", lw=2))
+        axes[4].set_title(f"feature map {fmap.shape[0]}x{fmap.shape[1]}: cell ({self.row}, {self.col})"
+                          f" = {self.output_value:.3f}", fontsize=9)
+        for ax in axes:
+            _bare(ax)
+        return fig
+
+
+# --------------------------------------------------------------------------- shape calculator
+
+
+def conv_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """floor((n + 2p - k) / s) + 1, the height (or width) after a convolution or pooling window."""
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+class ShapeCalculator(_Explorer):
+    """Output shape of each LeNet layer for chosen kernel sizes, paddings, strides and pooling window.
+
+    ``.shapes`` lists ``(layer, shape)`` for the layers that can be computed, ``.error`` explains
+    (in words) the first impossible one, or is ``None`` when the whole network works.
+    """
+
+    FIELDS = {"k1": ("conv1 kernel", 1, 9), "p1": ("conv1 padding", 0, 4), "s1": ("conv1 stride", 1, 3),
+              "k2": ("conv2 kernel", 1, 9), "p2": ("conv2 padding", 0, 4), "s2": ("conv2 stride", 1, 3),
+              "pool": ("pool window", 1, 4)}
+    DEFAULTS = {"k1": 5, "p1": 2, "s1": 1, "k2": 5, "p2": 0, "s2": 1, "pool": 2}
+    LINEAR_IN = 16 * 5 * 5  # what LeNet's first Linear layer expects
+
+    def __init__(self, size: int = 28, static: bool | None = None, **values):
+        super().__init__(static)
+        self.size = int(size)
+        self.values = dict(self.DEFAULTS)
+        self.set(**values)
+        if not self.static:
+            import ipywidgets as w
+
+            self.controls = {name: w.IntSlider(value=self.values[name], min=lo, max=hi, description=label,
+                                               style={"description_width": "7em"})
+                             for name, (label, lo, hi) in self.FIELDS.items()}
+            self._text = w.HTML()
+            c = self.controls
+            self._setup_widgets([w.HBox([w.VBox([c["k1"], c["p1"], c["s1"]]),
+                                         w.VBox([c["k2"], c["p2"], c["s2"]]), c["pool"]]), self._text])
+
+    def set(self, **values):
+        unknown = set(values) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}; use {list(self.FIELDS)}")
+        for name, value in values.items():
+            self.values[name] = int(value)
+        self._compute()
+        self._to_controls()
+        return self
+
+    def _update_controls(self):
+        for name, control in self.controls.items():
+            control.value = self.values[name]
+
+    def _compute(self):
+        v, self.shapes, self.error = self.values, [], None
+        n, channels = self.size, 1
+        self.shapes.append(("input", (1, 1, n, n)))
+        pool = f"Pool2d({v['pool']}, stride={v['pool']})"
+        steps = [(f"Conv2d(1, 6, k={v['k1']}, p={v['p1']}, s={v['s1']})", 6, v["k1"], v["p1"], v["s1"]),
+                 (pool, None, v["pool"], 0, v["pool"]),
+                 (f"Conv2d(6, 16, k={v['k2']}, p={v['p2']}, s={v['s2']})", 16, v["k2"], v["p2"], v["s2"]),
+                 (pool, None, v["pool"], 0, v["pool"])]
+        for name, out_channels, k, p, s in steps:
+            if k < 1 or s < 1 or p < 0:
+                self.error = f"{name}: kernel and stride must be at least 1 and padding at least 0."
+                return
+            out = conv_output_size(n, k, p, s)
+            if out < 1:
+                self.error = (f"{name}: a {k}x{k} window does not fit a {n}x{n} input "
+                              f"{'padded by ' + str(p) + ' ' if p else ''}(output size "
+                              f"floor(({n} + 2*{p} - {k}) / {s}) + 1 = {out}). "
+                              "Use a smaller kernel, more padding or a larger input.")
+                return
+            n, channels = out, out_channels or channels
+            self.shapes.append((name, (1, channels, n, n)))
+        flat = channels * n * n
+        self.shapes.append(("Flatten", (1, flat)))
+        if flat != self.LINEAR_IN:
+            self.error = (f"Flatten gives {channels}x{n}x{n} = {flat} values, but LeNet's first Linear "
+                          f"layer expects 16x5x5 = {self.LINEAR_IN}. Either change the settings so that "
+                          f"the last pooling outputs 5x5, or build that layer as nn.Linear({flat}, 120).")
+            return
+        self.shapes += [("Linear(400, 120)", (1, 120)), ("Linear(120, 84)", (1, 84)),
+                        ("Linear(84, 10)", (1, 10))]
+
+    @property
+    def text(self) -> str:
+        lines = [f"{name:<30} {list(shape)}" for name, shape in self.shapes]
+        if self.error:
+            lines.append(f"problem: {self.error}")
+        return "\n".join(lines)
+
+    def _render(self):
+        if self.static:
+            return
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(n)}</td><td><code>{list(s)}</code></td></tr>"
+                       for n, s in self.shapes)
+        error = (f"<p style='color:#b00020'><b>Problem:</b> {html.escape(self.error)}</p>"
+                 if self.error else "<p style='color:#006400'>All layers fit together.</p>")
+        self._text.value = f"<table>{rows}</table>{error}"
+        super()._render()
+
+    def figure(self):
+        fig = _new_figure(8, 3.2)
+        ax = fig.add_subplot()
+        spatial = [(n, s[2]) for n, s in self.shapes if len(s) == 4]
+        names = [f"{i}: {n}" for i, (n, _) in enumerate(spatial)]
+        bars = ax.barh(names[::-1], [s for _, s in spatial][::-1], color="tab:blue")
+        for bar, (_, shape) in zip(bars, [x for x in self.shapes if len(x[1]) == 4][::-1]):
+            ax.text(bar.get_width() + 0.3, bar.get_y() + bar.get_height() / 2,
+                    "x".join(map(str, shape[1:])), va="center", fontsize=9)
+        ax.set_xlabel("height = width of the feature maps")
+        ax.set_xlim(0, max(s for _, s in spatial) * 1.35)
+        v = self.values
+        title = (f"conv1 k={v['k1']} p={v['p1']} s={v['s1']}, conv2 k={v['k2']} p={v['p2']} "
+                 f"s={v['s2']}, pool {v['pool']}")
+        if self.error:
+            import textwrap
+
+            ax.set_title(title + "\n" + textwrap.fill(self.error, 100), fontsize=8, color="#b00020")
+        else:
+            ax.set_title(title + f"\nFlatten: {self.shapes[-4][1][1]} values -> Linear(400, 120) fits",
+                         fontsize=9)
+        return fig
+
+
+# --------------------------------------------------------------------------- prediction explorer
+
+
+class PredictionExplorer(_Explorer):
+    """Pick a test image: the network's probabilities for the ten classes, predicted vs. true name.
+
+    The dropdown chooses which images the slider walks through: all of them, or only the mistakes.
+    """
+
+    CHOICES = ("all images", "mistakes only", "correct only")
+
+    def __init__(self, net, images, labels, index: int = 0, show: str = "all images",
+                 static: bool | None = None, batch_size: int = 2048):
+        super().__init__(static)
+        images = torch.as_tensor(images)
+        self.images = images.float().div(255) if images.dtype == torch.uint8 else images.float()
+        self.labels = torch.as_tensor(labels)
+        self.net = net
+        device = next(net.parameters()).device
+        was_training = net.training
+        net.eval()
+        with torch.inference_mode():
+            self.all_probabilities = torch.cat([
+                F.softmax(net(self.images[i:i + batch_size].to(device)), dim=1).cpu()
+                for i in range(0, len(self.images), batch_size)])
+        net.train(was_training)
+        self.predictions = self.all_probabilities.argmax(dim=1)
+        self.show, self.index = "all images", 0
+        self.set(show=show, index=index)
+        if not self.static:
+            import ipywidgets as w
+
+            self.controls = {
+                "show": w.Dropdown(options=list(self.CHOICES), value=self.show, description="show"),
+                "index": w.IntSlider(value=self.index, min=0, max=max(len(self.members) - 1, 0),
+                                     description="image", continuous_update=False),
+            }
+            self._setup_widgets([w.HBox([self.controls["show"], self.controls["index"]])])
+
+    @property
+    def members(self) -> torch.Tensor:
+        correct = self.predictions == self.labels
+        if self.show == "mistakes only":
+            return torch.nonzero(~correct).flatten()
+        if self.show == "correct only":
+            return torch.nonzero(correct).flatten()
+        return torch.arange(len(self.labels))
+
+    def set(self, show: str | None = None, index: int | None = None):
+        if show is not None:
+            if show not in self.CHOICES:
+                raise ValueError(f"show must be one of {self.CHOICES}, got {show!r}")
+            self.show = show
+        if index is not None:
+            self.index = int(index)
+        self.index = min(max(self.index, 0), max(len(self.members) - 1, 0))
+        self._to_controls()
+        return self
+
+    def _update_controls(self):
+        self.controls["index"].max = max(len(self.members) - 1, 0)
+        self.controls["index"].value = self.index
+        self.controls["show"].value = self.show
+
+    def _from_controls(self):
+        self.set(show=self.controls["show"].value, index=self.controls["index"].value)
+        self._update_controls()
+
+    @property
+    def dataset_index(self) -> int:
+        members = self.members
+        if not len(members):
+            raise LookupError(f"no image to show with {self.show!r}")
+        return int(members[self.index])
+
+    @property
+    def probabilities(self) -> torch.Tensor:
+        return self.all_probabilities[self.dataset_index]
+
+    @property
+    def prediction(self) -> str:
+        return TEXT_LABELS[int(self.predictions[self.dataset_index])]
+
+    @property
+    def true_name(self) -> str:
+        return TEXT_LABELS[int(self.labels[self.dataset_index])]
+
+    @property
+    def correct(self) -> bool:
+        return self.prediction == self.true_name
+
+    def figure(self):
+        fig = _new_figure(9, 3.4)
+        if not len(self.members):
+            ax = fig.add_subplot()
+            ax.text(0.5, 0.5, f"no image: {self.show}", ha="center", va="center")
+            ax.axis("off")
+            return fig
+        ax_img, ax_bar = fig.subplots(1, 2, width_ratios=[1, 2.4])
+        ax_img.imshow(_np(self.images[self.dataset_index].squeeze()), cmap="gray_r", vmin=0, vmax=1)
+        _bare(ax_img)
+        ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=10)
+        probs = self.probabilities
+        pred, true = int(self.predictions[self.dataset_index]), int(self.labels[self.dataset_index])
+        colors = ["tab:gray"] * len(TEXT_LABELS)
+        colors[true] = "tab:green"
+        if pred != true:
+            colors[pred] = "tab:red"
+        ax_bar.barh(range(len(TEXT_LABELS)), probs.numpy(), color=colors)
+        ax_bar.set_yticks(range(len(TEXT_LABELS)), TEXT_LABELS)
+        ax_bar.invert_yaxis()
+        ax_bar.set_xlim(0, 1)
+        ax_bar.set_xlabel("probability (softmax of the network's outputs)")
+        verdict = "correct" if pred == true else "wrong"
+        ax_bar.set_title(f"predicted: {self.prediction} ({float(probs[pred]):.1%}), {verdict}",
+                         fontsize=10, color="tab:green" if pred == true else "tab:red")
+        return fig
