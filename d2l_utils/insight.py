@@ -49,7 +49,7 @@ def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, schedule
             owner[layer] = current
 
     def hook(module, _inputs, out):
-        name = owner[module]
+        name, out = owner[module], out.detach()
         if isinstance(module, nn.Sigmoid):
             frac = ((out < saturation) | (out > 1 - saturation)).float().mean()
             record["saturated"].setdefault(name, []).append(float(frac))

@@ -7,6 +7,12 @@ Every explorer is a small class in three parts:
 * ipywidgets controls (``.controls``, a dict of name -> widget) laid out in ``.widget``;
 * a matplotlib figure of the current state (:meth:`figure`), shown as a PNG in an ``Output``.
 
+The PNG is written into the ``Output`` widget's state (its ``outputs``) rather than printed inside a
+``with output:`` block, so no display message reaches the notebook itself: tools that re-execute notebooks
+without a widget frontend (nbval) then see exactly the same cell outputs as JupyterLab stores. The figure
+is redrawn on every change when a Jupyter kernel is running (``.live``); set ``.live = True`` to redraw
+elsewhere too (e.g. in tests).
+
 Without a widget frontend (ipywidgets missing, no Jupyter kernel, ``static=True``, or the
 environment variable ``D2L_STATIC_WIDGETS=1``) an explorer just shows one figure of its default state.
 Display an explorer by leaving it as the last expression of a cell (or with ``IPython.display``).
@@ -44,6 +50,18 @@ def _new_figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def png_output(fig, dpi: int = 80) -> dict:
+    """A figure as a notebook ``display_data`` output holding a PNG (for ``Output.outputs``)."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": f"<Figure size {fig.get_figwidth():g}x{fig.get_figheight():g} in>"}}
+
+
 def _np(x):
     return x.detach().cpu().numpy() if torch.is_tensor(x) else x
 
@@ -57,7 +75,9 @@ class _Explorer:
     """State + controls + PNG rendering; subclasses define _build_controls, _sync and figure."""
 
     def __init__(self, static: bool | None = None):
-        self.static = (not widgets_available()) if static is None else bool(static)
+        available = widgets_available()
+        self.static = (not available) if static is None else bool(static)
+        self.live = available and not self.static
         self.controls: dict = {}
         self.widget = None
         self._out = None
@@ -101,14 +121,9 @@ class _Explorer:
         pass
 
     def _render(self):
-        if self.static or self._out is None:
+        if self.static or self._out is None or not self.live:
             return
-        from IPython.display import clear_output, display
-
-        fig = self.figure()
-        with self._out:
-            clear_output(wait=True)
-            display(fig)
+        self._out.outputs = (png_output(self.figure()),)
 
     def figure(self):  # pragma: no cover - defined by subclasses
         raise NotImplementedError

@@ -176,3 +176,18 @@ def test_static_explorers_draw_one_figure(data):
     for explorer in explorers:
         assert explorer.widget is None and not explorer.controls
         assert isinstance(explorer.figure(), Figure)
+
+
+def test_live_explorers_redraw_into_their_output(data):
+    images, labels = data
+    browser = DatasetBrowser(images, labels, static=False)
+    assert not browser.live and browser._out.outputs == ()  # no kernel here: nothing drawn yet
+    browser.live = True
+    browser.controls["index"].value = 1
+    first = browser._out.outputs
+    assert len(first) == 1 and first[0]["data"]["image/png"].startswith("iVBOR")  # base64 of a PNG
+    browser.controls["class_index"].value = 4
+    assert browser._out.outputs[0]["data"]["image/png"] != first[0]["data"]["image/png"]
+    calc = ShapeCalculator(static=False)
+    calc.controls["k2"].value = 3
+    assert "Problem" in calc._text.value and "576" in calc._text.value
