@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(KEY)
 PORT ?= 8888
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup data lab test test-fast notebooks benchmark clean
+.PHONY: setup data chromium lab test test-fast notebooks checkpoints benchmark clean
 
 setup: $(STAMP)
 
@@ -25,12 +25,17 @@ $(STAMP): requirements.txt pyproject.toml
 data: setup
 	$(BIN)/python -m d2l_utils data
 
+# The browser tests drive Debian's chromium (Playwright cannot download browsers here).
+chromium:
+	@test -x /usr/bin/chromium || { SUDO=$$(command -v sudo || true); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
 lab: setup data
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
 	  --ServerApp.root_dir=notebooks
 
-test: setup data
+test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks
 	$(BIN)/pytest tests notebooks $(NBVAL)
 
@@ -41,7 +46,13 @@ test-fast: setup data
 # Re-execute every notebook in place, top to bottom, storing widget state.
 notebooks: setup data
 	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.store_widget_state=True [0-9][0-9]_*.ipynb
+	  --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \
+	  --ExecutePreprocessor.store_widget_state=True [0-9][0-9]_*.ipynb
+
+# The weights notebooks 06 and 07 load (they train these themselves when a file is missing).
+checkpoints: setup data
+	$(BIN)/python -m d2l_utils train --model lenet --epochs 10 --seed 0 --save checkpoints/lenet.pt
+	$(BIN)/python -m d2l_utils train --model lenet-modern --epochs 10 --seed 0 --save checkpoints/lenet_modern.pt
 
 benchmark: setup data
 	$(BIN)/python benchmarks/epoch.py

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -177,19 +179,24 @@ def format_table(table: dict, fmt: str = "{:.1%}") -> str:
     return "\n".join(lines)
 
 
+# The repository's checkpoints/ folder (d2l_utils is installed in editable mode, next to it).
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
 def checkpoint_or_train(path, model: str = "lenet-modern", epochs: int = 10, seed: int = 0,
                         batch_size: int = 256, device=None):
     """Load the checkpoint at ``path``; if it is missing, train like the CLI does and save it there.
 
-    Returns ``(net, history)`` with ``net`` in evaluation mode and ``history`` a :class:`History`.
+    A relative ``path`` means a file in the collection's ``checkpoints/`` folder, wherever the
+    notebook runs from. Returns ``(net, history)``: ``net`` in evaluation mode, ``history`` a
+    :class:`History`.
     The CLI equivalent: ``python -m d2l_utils train --model MODEL --epochs 10 --seed 0 --save PATH``.
     """
-    from pathlib import Path
-
     from .data import load_data_fashion_mnist
 
     device = device or try_gpu()
-    if not Path(path).is_file():
+    path = CHECKPOINT_DIR / path  # an absolute path stays as it is
+    if not path.is_file():
         print(f"{path} not found: training {model} for {epochs} epochs (seed {seed}) and saving it")
         torch.manual_seed(seed)
         train_iter, test_iter = load_data_fashion_mnist(batch_size)
