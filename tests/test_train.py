@@ -133,3 +133,21 @@ def test_checkpoint_refuses_pickled_code(tmp_path):
 def test_tensor_batches_rejects_bad_batch_size():
     with pytest.raises(ValueError):
         TensorBatches(torch.zeros(4, 1, 28, 28, dtype=torch.uint8), torch.zeros(4, dtype=torch.long), 0)
+
+
+def test_live_plot_draws_each_epoch_and_closes_its_figure(isolated, fake_dir, monkeypatch):
+    import matplotlib.pyplot as plt
+    from IPython import display as ipy_display
+
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append([len(line.get_xdata()) for line in fig.axes[0].lines])
+
+    monkeypatch.setattr(ipy_display, "display", lambda *args, **kwargs: Handle())
+    train_iter, test_iter = _fake_iters(fake_dir)
+    train_ch5(lenet(), train_iter, test_iter, nn.CrossEntropyLoss(), 3, 16, "cpu", lr=0.5,
+              progress=False, verbose=False, plot=True)
+    assert shown == [[1, 1, 1], [2, 2, 2], [3, 3, 3]]  # loss, train acc, test acc grow each epoch
+    assert plt.get_fignums() == []
