@@ -33,7 +33,7 @@ chromium:
 lab: setup data
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
-	  --ServerApp.root_dir=notebooks
+	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks
