@@ -9,9 +9,9 @@ import sys
 
 import torch
 
-from .data import DataError, find_data_dir, load_data_fashion_mnist, load_fashion_mnist_tensors
-from .recipes import RECIPES
-from .train import save_checkpoint, try_gpu
+from .data import DataError, find_data_dir, load_fashion_mnist_tensors
+from .recipes import RECIPES, train_recipe
+from .train import try_gpu
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,25 +81,20 @@ def _check_data(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "data":
-            return _check_data(args)
-        torch.manual_seed(args.seed)
-        train_iter, test_iter = load_data_fashion_mnist(args.batch_size, root=args.data_dir)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    recipe = RECIPES[args.model]
-    kwargs = {} if args.lr is None else {"lr": args.lr}
 
     def emit(record):
         print(json.dumps(record), flush=True)
 
-    net, history = recipe(train_iter, test_iter, num_epochs=args.epochs, device=args.device,
-                          progress=sys.stderr.isatty(), verbose=not args.json,
-                          on_epoch=emit if args.json else None, **kwargs)
+    try:
+        if args.command == "data":
+            return _check_data(args)
+        _, history = train_recipe(args.model, args.epochs, args.batch_size, args.seed, args.device,
+                                  root=args.data_dir, lr=args.lr, save=args.save,
+                                  progress=sys.stderr.isatty(), verbose=not args.json,
+                                  on_epoch=emit if args.json else None)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if args.save:
-        save_checkpoint(net, args.save, args.model, history, epochs=args.epochs,
-                        batch_size=args.batch_size, lr=args.lr, seed=args.seed)
         print(f"saved {args.save}", file=sys.stderr)
     return 130 if history.interrupted else 0

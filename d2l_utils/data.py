@@ -167,6 +167,11 @@ def load_fashion_mnist_tensors(root=None, download: bool = True):
     return _load_folder(find_data_dir(root, download).resolve())
 
 
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are."""
+    return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
+
+
 class TensorBatches:
     """Mini-batches of an in-memory data set, like a ``DataLoader`` but without per-image work.
 
@@ -179,7 +184,7 @@ class TensorBatches:
                  shuffle: bool = False, resize: int | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, not {batch_size}")
-        self.images = images if images.dtype == torch.float32 else images.float().div_(255)
+        self.images = to_unit_range(images)
         self.labels = labels
         self.batch_size, self.shuffle, self.resize = batch_size, shuffle, resize
         self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)

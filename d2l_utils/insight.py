@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .data import TEXT_LABELS, TensorBatches
+from .data import TEXT_LABELS, TensorBatches, to_unit_range
 from .models import Normalize, lenet, lenet_modern
-from .recipes import RECIPES, random_hflip
-from .train import History, load_checkpoint, save_checkpoint, train_ch5, try_gpu
+from .recipes import random_hflip, train_recipe
+from .train import History, load_checkpoint, train_ch5, try_gpu
 
 # --------------------------------------------------------------------------- the first training steps
 
@@ -192,16 +192,11 @@ def checkpoint_or_train(path, model: str = "lenet-modern", epochs: int = 10, see
     :class:`History`.
     The CLI equivalent: ``python -m d2l_utils train --model MODEL --epochs 10 --seed 0 --save PATH``.
     """
-    from .data import load_data_fashion_mnist
-
     device = device or try_gpu()
     path = CHECKPOINT_DIR / path  # an absolute path stays as it is
     if not path.is_file():
         print(f"{path} not found: training {model} for {epochs} epochs (seed {seed}) and saving it")
-        torch.manual_seed(seed)
-        train_iter, test_iter = load_data_fashion_mnist(batch_size)
-        net, history = RECIPES[model](train_iter, test_iter, num_epochs=epochs, device=device)
-        save_checkpoint(net, path, model, history, epochs=epochs, batch_size=batch_size, lr=None, seed=seed)
+        train_recipe(model, epochs, batch_size, seed, device, save=path)
     net, payload = load_checkpoint(path, device=device)
     return net, History(**payload["history"])
 
@@ -214,7 +209,7 @@ def predict_probabilities(net, images, batch_size: int = 2048) -> torch.Tensor:
     """Softmax probabilities (N, 10) for uint8 or float images, in evaluation mode."""
     net.eval()
     device = next(net.parameters()).device
-    images = images.float().div(255) if images.dtype == torch.uint8 else images
+    images = to_unit_range(images)
     return torch.cat([F.softmax(net(images[i:i + batch_size].to(device)), dim=1).cpu()
                       for i in range(0, len(images), batch_size)])
 
@@ -279,7 +274,7 @@ def plot_confusion_matrix(cm: torch.Tensor, ax=None, normalize: bool = True):
 def feature_maps(net: nn.Sequential, images, after=(nn.Conv2d,)) -> list[tuple[str, torch.Tensor]]:
     """Outputs of the layers of the given types for a batch of images, as ``(name, tensor)``."""
     net.eval()
-    X = images.float().div(255) if images.dtype == torch.uint8 else images
+    X = to_unit_range(images)
     X = X.to(next(net.parameters()).device)
     maps = []
     for i, layer in enumerate(net):

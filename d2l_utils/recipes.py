@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .data import load_data_fashion_mnist
 from .models import lenet, lenet_modern
-from .train import train_ch5, try_gpu
+from .train import save_checkpoint, train_ch5, try_gpu
 
 
 def random_hflip(X: torch.Tensor) -> torch.Tensor:
@@ -39,3 +40,18 @@ def train_modern(train_iter, test_iter, num_epochs=10, lr=0.01, device=None, wei
 
 
 RECIPES = {"lenet": train_classic, "lenet-modern": train_modern}
+
+
+def train_recipe(model: str, num_epochs: int = 10, batch_size: int = 256, seed: int = 0, device=None,
+                 root=None, lr=None, save=None, **kwargs):
+    """What ``python -m d2l_utils train`` does: seed, load the data, train ``model``'s recipe (its own
+    learning rate unless ``lr`` is given) and, with ``save``, write a checkpoint. Returns (net, history)."""
+    torch.manual_seed(seed)
+    train_iter, test_iter = load_data_fashion_mnist(batch_size, root=root)
+    if lr is not None:
+        kwargs["lr"] = lr
+    net, history = RECIPES[model](train_iter, test_iter, num_epochs=num_epochs, device=device, **kwargs)
+    if save:
+        save_checkpoint(net, save, model, history, epochs=num_epochs, batch_size=batch_size, lr=lr,
+                        seed=seed)
+    return net, history

@@ -25,7 +25,7 @@ import os
 import torch
 from torch.nn import functional as F
 
-from .data import TEXT_LABELS
+from .data import TEXT_LABELS, to_unit_range
 
 __all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
            "KERNELS", "conv_output_size", "widgets_available"]
@@ -193,7 +193,7 @@ class DatasetBrowser(_Explorer):
     @property
     def image(self) -> torch.Tensor:
         img = self.images[self.dataset_index]
-        return img.float().div(255) if img.dtype == torch.uint8 else img
+        return to_unit_range(img)
 
     @property
     def name(self) -> str:
@@ -488,7 +488,7 @@ class PredictionExplorer(_Explorer):
                  static: bool | None = None, batch_size: int = 2048):
         super().__init__(static)
         images = torch.as_tensor(images)
-        self.images = images.float().div(255) if images.dtype == torch.uint8 else images.float()
+        self.images = to_unit_range(images)
         self.labels = torch.as_tensor(labels)
         self.net = net
         device = next(net.parameters()).device
