@@ -5,14 +5,19 @@
 * :func:`fused_forward` runs a ``Sequential`` as written, except that each ``Sigmoid`` directly
   followed by a 2×2 ``AvgPool2d`` becomes one autograd step (:class:`SigmoidAvgPool2`). PyTorch's
   pooling kernels vectorise over channels, which is slow for LeNet's 6 and 16; the fused step
-  adds the four quarters in the same order as ``avg_pool2d`` does, so the outputs and gradients
-  are bit-for-bit those of the plain network.
+  pools in one pass of a small C kernel (``_pool.c``, compiled on first use where a C compiler
+  exists) or else with four PyTorch additions. Either way it adds the four values of a window in
+  the order ``avg_pool2d`` does, so outputs and gradients are bit for bit the plain network's.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
 import platform
+import subprocess
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -40,6 +45,49 @@ def keep_freed_memory() -> bool:
     return _memory_kept
 
 
+_KERNEL_SOURCE = Path(__file__).with_name("_pool.c")
+_kernels = None  # None: not tried yet; False: unavailable; else the loaded library
+
+
+def pool_kernels():
+    """The compiled C pooling kernels, or ``None`` where there is no working C compiler.
+
+    Compiled once per machine into ``~/.cache/d2l_utils/kernels`` (a fraction of a second);
+    ``D2L_UTILS_PURE_TORCH=1`` turns them off.
+    """
+    global _kernels
+    if _kernels is None:
+        _kernels = False if os.environ.get("D2L_UTILS_PURE_TORCH") else (_build_kernels() or False)
+    return _kernels or None
+
+
+def _build_kernels():
+    source = _KERNEL_SOURCE.read_bytes()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "d2l_utils" / "kernels"
+    base = ["-O3", "-ffp-contract=off", "-fPIC", "-shared"]
+    for flags in (base + ["-fopenmp"], base):  # OpenMP shares PyTorch's own libgomp threads
+        key = hashlib.sha256(source + " ".join(flags + [platform.machine()]).encode()).hexdigest()[:16]
+        library = cache / f"pool-{key}.so"
+        try:
+            if not library.exists():
+                cache.mkdir(parents=True, exist_ok=True)
+                tmp = library.with_name(f"{library.name}.{os.getpid()}.tmp")
+                subprocess.run([os.environ.get("CC", "cc"), *flags, "-o", str(tmp), str(_KERNEL_SOURCE)],
+                               check=True, capture_output=True, timeout=120)
+                os.replace(tmp, library)  # atomic: parallel kernels never load half a file
+            lib = ctypes.CDLL(str(library))
+        except (OSError, subprocess.SubprocessError):
+            continue
+        for name in ("pool_forward", "pool_backward"):
+            getattr(lib, name).restype = None
+        return lib
+    return None
+
+
+def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
+    return ctypes.c_void_p(t.data_ptr())
+
+
 class SigmoidAvgPool2(torch.autograd.Function):
     """``avg_pool2d(sigmoid(x), 2)`` for a channels-last batch ``x`` of even height and width."""
 
@@ -47,11 +95,17 @@ class SigmoidAvgPool2(torch.autograd.Function):
     def forward(ctx, x):
         B, C, H, W = x.shape
         s = torch.sigmoid(x)
-        q = s.permute(0, 2, 3, 1).view(B, H // 2, 2, W // 2, 2, C)  # (row pair, column pair) views
-        out = q[:, :, 0, :, 0] + q[:, :, 0, :, 1]  # avg_pool2d's order: top left + top right,
-        out += q[:, :, 1, :, 0]                    # then bottom left,
-        out += q[:, :, 1, :, 1]                    # then bottom right,
-        out /= 4                                   # then divide by the window size
+        nhwc = s.permute(0, 2, 3, 1)  # the memory order of a channels-last tensor
+        lib = pool_kernels()
+        if lib is not None and s.dtype == torch.float32 and nhwc.is_contiguous():
+            out = torch.empty(B, H // 2, W // 2, C)
+            lib.pool_forward(_ptr(nhwc), _ptr(out), *(ctypes.c_long(n) for n in (B, H, W, C)))
+        else:
+            q = nhwc.view(B, H // 2, 2, W // 2, 2, C)  # (row pair, column pair) views
+            out = q[:, :, 0, :, 0] + q[:, :, 0, :, 1]  # avg_pool2d's order: top left + top right,
+            out += q[:, :, 1, :, 0]                    # then bottom left,
+            out += q[:, :, 1, :, 1]                    # then bottom right,
+            out /= 4                                   # then divide by the window size
         ctx.save_for_backward(s)
         return out.permute(0, 3, 1, 2)  # NCHW shape, channels-last memory
 
@@ -60,11 +114,18 @@ class SigmoidAvgPool2(torch.autograd.Function):
     def backward(ctx, grad):
         (s,) = ctx.saved_tensors
         B, C, H, W = s.shape
-        g = (grad / 4).permute(0, 2, 3, 1).reshape(B * (H // 2) * (W // 2), C)
-        g = torch.cat([g, g], dim=1).view(B, H // 2, 1, W * C)  # every value twice along a row,
-        g = g.expand(B, H // 2, 2, W * C)                        # and every row twice (a view)
-        rows = s.permute(0, 2, 3, 1).view(B, H // 2, 2, W * C)
-        grad_x = torch.ops.aten.sigmoid_backward(g, rows)          # grad · s · (1 − s)
+        g = (grad / 4).permute(0, 2, 3, 1).contiguous()  # avg_pool2d_backward's grad / window size
+        rows = s.permute(0, 2, 3, 1)
+        lib = pool_kernels()
+        if lib is not None and s.dtype == torch.float32 and rows.is_contiguous():
+            grad_x = torch.empty(B, H, W, C)
+            lib.pool_backward(_ptr(g), _ptr(rows), _ptr(grad_x), *(ctypes.c_long(n) for n in (B, H, W, C)))
+        else:
+            g = g.view(B * (H // 2) * (W // 2), C)
+            g = torch.cat([g, g], dim=1).view(B, H // 2, 1, W * C)  # every value twice along a row,
+            g = g.expand(B, H // 2, 2, W * C)                        # and every row twice (a view)
+            rows = rows.reshape(B, H // 2, 2, W * C)
+            grad_x = torch.ops.aten.sigmoid_backward(g, rows)       # grad · (1 − s) · s
         return grad_x.view(B, H, W, C).permute(0, 3, 1, 2)
 
 

@@ -1,6 +1,7 @@
 """The CPU speed-ups in d2l_utils.fast must give exactly what the plain network gives."""
 
 import platform
+import shutil
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import d2l_utils
+import d2l_utils.fast as fast
 from d2l_utils.fast import SigmoidAvgPool2, fused_forward, keep_freed_memory
 
 CL = torch.channels_last
@@ -18,8 +20,38 @@ def channels_last_batch(*shape, seed=0):
     return (torch.randn(*shape, generator=g) * 3).contiguous(memory_format=CL)
 
 
+@pytest.fixture(params=["C kernels", "PyTorch operations"])
+def pooling_path(request, monkeypatch):
+    """Run a test once through the compiled kernels and once through the PyTorch fallback."""
+    if request.param == "PyTorch operations":
+        monkeypatch.setattr(fast, "_kernels", False)
+    elif fast.pool_kernels() is None:
+        pytest.skip("no C compiler here")  # CI has one: test_kernels_are_built_where_cc_exists
+    return request.param
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
+def test_kernels_are_built_where_cc_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fast, "_kernels", None)
+    assert fast.pool_kernels() is not None
+    assert len(list((tmp_path / "d2l_utils" / "kernels").glob("pool-*.so"))) == 1
+    monkeypatch.setattr(fast, "_kernels", None)
+    monkeypatch.setenv("D2L_UTILS_PURE_TORCH", "1")
+    assert fast.pool_kernels() is None
+
+
+def test_a_failing_compiler_means_the_pytorch_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setattr(fast, "_kernels", None)
+    assert fast.pool_kernels() is None
+    x = channels_last_batch(2, 6, 8, 8)
+    assert torch.equal(SigmoidAvgPool2.apply(x), F.avg_pool2d(torch.sigmoid(x), 2))
+
+
 @pytest.mark.parametrize("shape", [(8, 6, 28, 28), (8, 16, 10, 10), (3, 5, 4, 6)])
-def test_sigmoid_avgpool_is_bit_for_bit_the_two_layers(shape):
+def test_sigmoid_avgpool_is_bit_for_bit_the_two_layers(shape, pooling_path):
     x = channels_last_batch(*shape).requires_grad_()
     plain = F.avg_pool2d(torch.sigmoid(x), 2)
     fused = SigmoidAvgPool2.apply(x)
@@ -38,7 +70,7 @@ def lenet_pair():
     return net, fused_forward(net)
 
 
-def test_fused_lenet_matches_outputs_and_gradients():
+def test_fused_lenet_matches_outputs_and_gradients(pooling_path):
     net, forward = lenet_pair()
     assert forward is not net
     X, y = channels_last_batch(32, 1, 28, 28).sigmoid(), torch.arange(32) % 10
@@ -52,7 +84,7 @@ def test_fused_lenet_matches_outputs_and_gradients():
     assert all(torch.equal(a, b) for a, b in zip(*grads))
 
 
-def test_train_ch5_gives_the_plain_loops_weights(isolated, fake_dir, monkeypatch):
+def test_train_ch5_gives_the_plain_loops_weights(isolated, fake_dir, monkeypatch, pooling_path):
     train_iter, test_iter = d2l_utils.load_data_fashion_mnist(32, root=fake_dir)
     weights = []
     for fused in (True, False):
