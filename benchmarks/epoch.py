@@ -13,7 +13,7 @@ done, and covers building the model and optimiser, the epoch and the test accura
 alternate (a b, b a, a b, ...) so that a noisy machine hurts both alike; medians and their ratio
 are printed. Then the peak memory (RSS) of a 2-epoch CLI run.
 
-    python benchmarks/epoch.py [--repeats 3] [--skip-memory]
+    python benchmarks/epoch.py [--repeats 5] [--skip-memory]
 """
 
 import argparse
@@ -117,7 +117,7 @@ def epoch_in_new_process(pipeline: str, root: Path) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--one-epoch", choices=PIPELINES, help=argparse.SUPPRESS)  # the child's job
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
