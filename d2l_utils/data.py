@@ -44,10 +44,14 @@ class DataError(RuntimeError):
     """The Fashion-MNIST files are missing, truncated or corrupted; the message says how to fix it."""
 
 
+def user_cache(*parts: str) -> Path:
+    """``$XDG_CACHE_HOME/d2l_utils/<parts>``, by default under ``~/.cache``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "d2l_utils", *parts)
+
+
 def cache_dir() -> Path:
     """The folder torchvision downloads into (and that is searched before Debian's)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "d2l_utils" / "FashionMNIST" / "raw"
+    return user_cache("FashionMNIST", "raw")
 
 
 def _file_in(folder: Path, stem: str) -> Path | None:

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from .data import user_cache
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
 _memory_kept = False
 
@@ -63,7 +65,7 @@ def pool_kernels():
 
 def _build_kernels():
     source = _KERNEL_SOURCE.read_bytes()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "d2l_utils" / "kernels"
+    cache = user_cache("kernels")
     base = ["-O3", "-ffp-contract=off", "-fPIC", "-shared"]
     for flags in (base + ["-fopenmp"], base):  # OpenMP shares PyTorch's own libgomp threads
         key = hashlib.sha256(source + " ".join(flags + [platform.machine()]).encode()).hexdigest()[:16]
@@ -154,15 +156,14 @@ def _global_hooks() -> bool:
 
 def fused_forward(net: nn.Module):
     """A callable computing ``net(X)``, faster on the CPU when ``net`` is a ``Sequential`` with
-    ``Sigmoid`` → ``AvgPool2d(2)`` pairs. Any other network (or one with hooks) is returned as is."""
-    if not isinstance(net, nn.Sequential):
-        return net
-    layers = list(net)
-    if _has_hooks(net) or not any(_fusable(a, b) for a, b in zip(layers, layers[1:])):
+    ``Sigmoid`` → ``AvgPool2d(2)`` pairs. Any other network is returned as is; while a hook is
+    registered on the network or a layer, the callable runs ``net(X)`` itself."""
+    if not isinstance(net, nn.Sequential) or not any(_fusable(a, b) for a, b in zip(net, net[1:])):
         return net
 
     def forward(X):
-        if _global_hooks() or any(_has_hooks(m) for m in layers):
+        layers = list(net)  # read at each call: layers and hooks may change during training
+        if _global_hooks() or any(_has_hooks(m) for m in (net, *layers)):
             return net(X)
         i = 0
         while i < len(layers):

@@ -53,7 +53,7 @@ def evaluate_accuracy(data_iter, net, device=None) -> float:
         if device is None:
             device = next(net.parameters()).device
     device = torch.device(device or "cpu")
-    forward = fused_forward(net) if isinstance(net, nn.Module) else net
+    forward = fused_forward(net)  # net itself unless it is a Sequential with something to fuse
     correct, total = 0, 0
     with torch.inference_mode():
         for X, y in _fast_batches(data_iter):

@@ -124,6 +124,11 @@ def test_hooks_are_honoured():
     with torch.no_grad():
         forward(torch.rand(2, 1, 28, 28))
     assert seen == [torch.Size([2, 6, 14, 14])]
+    net, forward = lenet_pair()
+    net.register_forward_hook(lambda module, inputs, output: seen.append(output.shape))  # added later
+    with torch.no_grad():
+        forward(torch.rand(3, 1, 28, 28))
+    assert seen[-1] == torch.Size([3, 10])
 
 
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
