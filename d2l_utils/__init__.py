@@ -1,34 +1,106 @@
-"""Small helpers shared by the LeNet-on-Fashion-MNIST notebooks (named after d2l's)."""
+"""Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept.
+
+``data`` (notebook 04), ``models`` (02, 06), ``training`` (05), ``recipes`` (05-07), ``plots``
+(every notebook), ``inspect`` (05-07), ``widgets`` (01, 03, 04, 07) and ``fast`` (08). Each public
+helper says in its docstring which notebook teaches or uses it; read one with ``helper??``.
+The public names are listed here once; notebooks import them from ``d2l_utils``.
+"""
 
 from .data import (
     TEXT_LABELS,
     DataError,
+    TensorBatches,
     find_data_dir,
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
     load_fashion_mnist_tensors,
     read_idx,
+    subset,
+    to_unit_range,
+)
+from .inspect import (
+    confusion_matrix,
+    feature_maps,
+    first_steps,
+    most_confident_mistakes,
+    most_confused_pairs,
+    per_class_accuracy,
+    predict_probabilities,
+    weight_gradient_norms,
+)
+from .models import (
+    MODELS,
+    Normalize,
+    count_parameters,
+    init_weights,
+    lenet,
+    lenet_modern,
+    lenet_variant,
+    parameter_table,
+    weight_layers,
+)
+from .plots import (
+    IMAGE_CMAP,
+    RECIPE_COLORS,
+    SIGNED_CMAP,
+    plot_bars,
+    plot_channels,
+    plot_confusion_matrix,
+    plot_flattened_neighbours,
+    plot_history,
+    print_table,
+    projector_style,
     show_fashion_mnist,
     show_images,
+    show_maps,
+    show_predictions,
 )
-from .models import MODELS, count_parameters, init_weights, lenet, lenet_modern, parameter_table
-from .recipes import RECIPES, random_hflip, train_classic, train_modern
-from .train import (
+from .recipes import (
+    ABLATION_ROWS,
+    RECIPES,
+    ablation,
+    checkpoint_or_train,
+    modern_setup,
+    random_hflip,
+    short_run,
+    train_classic,
+    train_modern,
+    train_recipe,
+)
+from .training import (
+    CheckpointError,
     History,
+    check_writable,
+    checkpoint_dir,
     evaluate_accuracy,
     load_checkpoint,
-    plot_history,
     predict_ch5,
     save_checkpoint,
     train_ch5,
     try_gpu,
 )
+from .widgets import ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalculator, conv_output_size
 
 __all__ = [
-    "DataError", "History", "MODELS", "RECIPES", "TEXT_LABELS", "count_parameters",
-    "evaluate_accuracy", "find_data_dir", "get_fashion_mnist_labels", "init_weights", "lenet",
-    "lenet_modern", "load_checkpoint", "load_data_fashion_mnist", "load_fashion_mnist_tensors",
-    "parameter_table", "plot_history", "predict_ch5", "random_hflip", "read_idx",
-    "save_checkpoint", "show_fashion_mnist", "show_images", "train_ch5", "train_classic",
-    "train_modern", "try_gpu",
+    # data
+    "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
+    "load_data_fashion_mnist", "load_fashion_mnist_tensors", "read_idx", "subset", "to_unit_range",
+    # models
+    "MODELS", "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "lenet_variant",
+    "parameter_table", "weight_layers",
+    # training
+    "CheckpointError", "History", "check_writable", "checkpoint_dir", "evaluate_accuracy",
+    "load_checkpoint", "predict_ch5", "save_checkpoint", "train_ch5", "try_gpu",
+    # recipes
+    "ABLATION_ROWS", "RECIPES", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip",
+    "short_run", "train_classic", "train_modern", "train_recipe",
+    # plots
+    "IMAGE_CMAP", "RECIPE_COLORS", "SIGNED_CMAP", "plot_bars", "plot_channels", "plot_confusion_matrix",
+    "plot_flattened_neighbours", "plot_history", "print_table", "projector_style", "show_fashion_mnist",
+    "show_images", "show_maps", "show_predictions",
+    # inspect
+    "confusion_matrix", "feature_maps", "first_steps", "most_confident_mistakes", "most_confused_pairs",
+    "per_class_accuracy", "predict_probabilities", "weight_gradient_norms",
+    # widgets
+    "ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator", "conv_output_size",
 ]

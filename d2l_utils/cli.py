@@ -11,7 +11,7 @@ import torch
 
 from .data import DataError, find_data_dir, load_fashion_mnist_tensors
 from .recipes import RECIPES, train_recipe
-from .train import try_gpu
+from .training import CheckpointError, check_writable, try_gpu
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +52,13 @@ def _device(text: str) -> torch.device:
     return device
 
 
+def _save_path(text: str):
+    try:
+        return check_writable(text)
+    except CheckpointError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m d2l_utils", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -64,15 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
-    train.add_argument("--save", default=None, metavar="FILE", help="write a checkpoint here")
+    train.add_argument("--save", type=_save_path, default=None, metavar="FILE",
+                       help="write a checkpoint here (checked before training starts)")
     train.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout")
     data = sub.add_parser("data", help="find, verify (and if needed download) Fashion-MNIST")
     data.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
+    data.add_argument("--no-download", action="store_true",
+                      help="only look on this machine (exit 1 when the files are not here)")
     return parser
 
 
 def _check_data(args) -> int:
-    folder = find_data_dir(args.data_dir)
+    folder = find_data_dir(args.data_dir, download=not args.no_download)
     tensors = load_fashion_mnist_tensors(folder)
     counts = ", ".join(f"{len(labels)} {split}" for split, (_, labels) in tensors.items())
     print(f"Fashion-MNIST OK in {folder} ({counts} images)")
@@ -92,7 +102,7 @@ def main(argv=None) -> int:
                                   root=args.data_dir, lr=args.lr, save=args.save,
                                   progress=sys.stderr.isatty(), verbose=not args.json,
                                   on_epoch=emit if args.json else None)
-    except DataError as err:
+    except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if args.save:

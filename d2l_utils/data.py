@@ -1,4 +1,4 @@
-"""Fashion-MNIST, read offline first and kept in memory.
+"""The data (notebook 04): Fashion-MNIST, read offline first and kept in memory as bytes.
 
 Where the four official files come from, first match wins:
 
@@ -31,8 +31,9 @@ SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
 _IDX_UBYTE = 0x08
 
 HOW_TO_GET_DATA = (
-    "Get the data in one of three ways: (1) install Debian's package "
-    "(`sudo apt-get install dataset-fashion-mnist`, which puts the files in "
+    "Get the data in one of three ways: (1) run `make data` in the collection's folder, which "
+    "installs Debian's package dataset-fashion-mnist where apt-get exists (or run "
+    "`sudo apt-get install dataset-fashion-mnist` yourself; it puts the files in "
     f"{DEBIAN_DIR}); (2) set FASHION_MNIST_DIR to a folder holding the four official files "
     "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
     "t10k-labels-idx1-ubyte.gz, compressed or not); (3) connect to the network once so "
@@ -41,17 +42,15 @@ HOW_TO_GET_DATA = (
 
 
 class DataError(RuntimeError):
-    """The Fashion-MNIST files are missing, truncated or corrupted; the message says how to fix it."""
-
-
-def user_cache(*parts: str) -> Path:
-    """``$XDG_CACHE_HOME/d2l_utils/<parts>``, by default under ``~/.cache``."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "d2l_utils", *parts)
+    """The Fashion-MNIST files are missing, truncated or corrupted; the message says how to fix it
+    (raised by every loader here, notebook 04)."""
 
 
 def cache_dir() -> Path:
-    """The folder torchvision downloads into (and that is searched before Debian's)."""
-    return user_cache("FashionMNIST", "raw")
+    """The folder torchvision downloads into (and that is searched before Debian's):
+    ``$XDG_CACHE_HOME/d2l_utils/FashionMNIST/raw``, by default under ``~/.cache``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache, "d2l_utils", "FashionMNIST", "raw")
 
 
 def _file_in(folder: Path, stem: str) -> Path | None:
@@ -81,7 +80,9 @@ def _bad(path: Path, problem: str) -> DataError:
 
 
 def read_idx(path: str | os.PathLike) -> torch.Tensor:
-    """Read one IDX file of unsigned bytes (``.gz`` or not) into a ``uint8`` tensor, checking it."""
+    """Read one IDX file of unsigned bytes (``.gz`` or not) into a ``uint8`` tensor, checking it.
+
+    The format behind the four Fashion-MNIST files (used by :func:`load_fashion_mnist_tensors`)."""
     path = Path(path)
     try:
         if path.suffix == ".gz":
@@ -138,7 +139,7 @@ def _download(folder: Path) -> None:
 
 
 def find_data_dir(root: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """The folder the files are read from (see the module docstring for the order)."""
+    """The folder the files are read from (see the module docstring for the order; ``make data``)."""
     explicit = [(root, "the root argument")] if root is not None else []
     if os.environ.get("FASHION_MNIST_DIR"):
         explicit.append((os.environ["FASHION_MNIST_DIR"], "FASHION_MNIST_DIR"))
@@ -167,29 +168,36 @@ def _load_folder(folder: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 def load_fashion_mnist_tensors(root=None, download: bool = True):
-    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,)."""
+    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,).
+
+    Read once per folder and kept (notebooks 01 and 04 look at the raw bytes)."""
     return _load_folder(find_data_dir(root, download).resolve())
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are."""
+    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are.
+
+    Used wherever images enter a network (batches, explorers, predictions)."""
     return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
 
 
 class TensorBatches:
     """Mini-batches of an in-memory data set, like a ``DataLoader`` but without per-image work.
 
-    Yields ``float32`` images in [0, 1] of shape (B, 1, H, W) and ``int64`` labels. With
-    ``shuffle=True`` the order is drawn anew each epoch from torch's global generator, so
-    ``torch.manual_seed`` makes it reproducible.
+    The images stay as they are given (Fashion-MNIST: ``uint8``, a quarter of the memory of
+    ``float32``); each batch is converted to ``float32`` in [0, 1] when it is yielded, with shape
+    (B, 1, H, W), together with its ``int64`` labels. With ``shuffle=True`` the order is drawn anew
+    each epoch from torch's global generator, so ``torch.manual_seed`` makes it reproducible.
+    Taught in notebook 04; notebook 08 compares it with a ``DataLoader``.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
                  shuffle: bool = False, resize: int | None = None):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, not {batch_size}")
-        self.images = to_unit_range(images)
-        self.labels = labels
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive whole number, not {batch_size!r}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.resize = batch_size, shuffle, resize
         self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)
 
@@ -205,14 +213,26 @@ class TensorBatches:
             else:
                 idx = order[start:start + self.batch_size]
                 X, y = self.images[idx], self.labels[idx]
+            X = to_unit_range(X)
             if self.resize:
                 X = torch.nn.functional.interpolate(X, size=(self.resize, self.resize),
                                                     mode="bilinear", antialias=True, align_corners=False)
             yield X, y
 
 
+def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> TensorBatches:
+    """The first ``n`` examples of a :class:`TensorBatches`, in batches of the same size (short runs
+    in notebooks 06 and 08). ``shuffle`` defaults to the original iterator's."""
+    shuffle = data_iter.shuffle if shuffle is None else shuffle
+    return TensorBatches(data_iter.images[:n], data_iter.labels[:n], data_iter.batch_size,
+                         shuffle=shuffle, resize=data_iter.resize)
+
+
 def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=None):
-    """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled."""
+    """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled.
+
+    d2l's helper of the same name, without the per-image ``DataLoader`` (notebook 04).
+    """
     tensors = load_fashion_mnist_tensors(root)
     train_iter = TensorBatches(*tensors["train"], batch_size, shuffle=True, resize=resize)
     test_iter = TensorBatches(*tensors["test"], batch_size, shuffle=False, resize=resize)
@@ -220,32 +240,5 @@ def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=Non
 
 
 def get_fashion_mnist_labels(labels) -> list[str]:
-    """Class names of numeric labels (a tensor or any iterable of ints)."""
+    """Class names of numeric labels (a tensor or any iterable of ints); d2l's helper (notebook 04)."""
     return [TEXT_LABELS[int(i)] for i in labels]
-
-
-def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
-    """Draw images on a grid of axes and return the axes (d2l's helper)."""
-    import matplotlib.pyplot as plt
-
-    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.15),
-                           squeeze=False)
-    axes = axes.flatten()
-    for i, (ax, img) in enumerate(zip(axes, imgs)):
-        img = img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img)
-        ax.imshow(img.squeeze(0) if img.dim() == 3 else img, cmap="gray_r")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=10)
-    for ax in axes[len(imgs):]:
-        ax.axis("off")
-    return axes
-
-
-def show_fashion_mnist(images, labels, num_cols: int | None = None, scale: float = 1.5):
-    """Draw a row (or grid) of images titled ``"name (label)"``."""
-    labels = [int(i) for i in labels]
-    titles = [f"{TEXT_LABELS[i]} ({i})" for i in labels]
-    num_cols = num_cols or len(images)
-    return show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale)

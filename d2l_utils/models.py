@@ -1,4 +1,5 @@
-"""LeNet, as in the classic recipe, and its weight initialisation."""
+"""The models: LeNet as in the classic recipe, a modern LeNet of the same size, and the variants
+between them (notebooks 02, 06)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from torch import nn
 
 
 def lenet() -> nn.Sequential:
-    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10."""
+    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10.
+
+    Built layer by layer in notebook 02; the same network as ``lenet_variant()``.
+    """
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -19,33 +23,53 @@ def lenet() -> nn.Sequential:
 
 
 def init_weights(module: nn.Module) -> None:
-    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``)."""
+    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``; notebook 05)."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):
         nn.init.xavier_uniform_(module.weight)
 
 
 def count_parameters(net: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters (notebook 02)."""
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
+def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...
+
+    The one naming scheme of the collection (parameter tables, gradients, feature maps).
+    """
+    named, counts = [], {"conv": 0, "fc": 0}
+    for layer in net.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            kind = "conv" if isinstance(layer, nn.Conv2d) else "fc"
+            counts[kind] += 1
+            named.append((f"{kind}{counts[kind]}", layer))
+    return named
+
+
 def parameter_table(net: nn.Module) -> list[tuple[str, str, int]]:
-    """``(layer, weight shapes, parameters)`` for every layer that has parameters."""
+    """``(layer, weight shapes, parameters)`` for every layer that has parameters (notebook 02).
+
+    Convolution and linear layers are named as in :func:`weight_layers`; other layers with
+    parameters (batch norm) by their class and position.
+    """
+    names = {id(layer): name for name, layer in weight_layers(net)}
     rows = []
     for i, layer in enumerate(net):
         params = list(layer.parameters(recurse=False))
         if params:
             shapes = " + ".join("x".join(map(str, p.shape)) for p in params)
-            rows.append((f"{i}: {type(layer).__name__}", shapes, sum(p.numel() for p in params)))
+            name = names.get(id(layer), f"{type(layer).__name__} ({i})")
+            rows.append((name, shapes, sum(p.numel() for p in params)))
     return rows
 
 
-# Mean and standard deviation of Fashion-MNIST's training pixels (in [0, 1]).
+# Mean and standard deviation of Fashion-MNIST's training pixels (in [0, 1]), computed in notebook 04.
 FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
 
 
 class Normalize(nn.Module):
-    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images."""
+    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images (notebook 06)."""
 
     def __init__(self, mean: float = FASHION_MNIST_MEAN, std: float = FASHION_MNIST_STD):
         super().__init__()
@@ -58,15 +82,43 @@ class Normalize(nn.Module):
         return f"mean={self.mean}, std={self.std}"
 
 
-def lenet_modern() -> nn.Sequential:
-    """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm.
+def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = False,
+                  batch_norm: bool = False) -> nn.Sequential:
+    """LeNet with any of the modern changes, one flag each (the ablation of notebook 06).
 
-    Each convolution unit is conv -> 2x2 max pool -> batch norm -> ReLU. Max pooling commutes with
-    ReLU (both are monotone), and with batch norm's per-channel affine map when its scale is positive,
-    so pooling first computes nearly the same thing as conv -> batch norm -> ReLU -> pool while batch
-    norm and ReLU see a quarter of the values: an epoch is markedly cheaper on a CPU. Layers followed
-    by batch norm need no bias (batch norm's shift replaces it): 61,932 parameters.
+    * ``relu``: ReLU instead of sigmoid;
+    * ``max_pool``: 2x2 max pooling instead of average pooling;
+    * ``normalize``: standardise the input pixels first (:class:`Normalize`);
+    * ``batch_norm``: batch norm after each convolution and hidden linear layer. The layers before
+      it then need no bias (batch norm's shift replaces it), and each convolution unit pools first:
+      conv -> pool -> batch norm -> activation. Max pooling commutes with ReLU (both are monotone)
+      and with batch norm's per-channel map when its scale is positive, so this is nearly
+      conv -> batch norm -> ReLU -> pool, while batch norm and ReLU see a quarter of the values.
+
+    No flag gives :func:`lenet`; all four give :func:`lenet_modern`.
     """
+    act = nn.ReLU if relu else nn.Sigmoid
+    pool = nn.MaxPool2d if max_pool else nn.AvgPool2d
+
+    def conv_unit(c_in, c_out, padding):
+        conv = nn.Conv2d(c_in, c_out, kernel_size=5, padding=padding, bias=not batch_norm)
+        if batch_norm:
+            return [conv, pool(kernel_size=2, stride=2), nn.BatchNorm2d(c_out), act()]
+        return [conv, act(), pool(kernel_size=2, stride=2)]
+
+    def dense_unit(n_in, n_out):
+        if batch_norm:
+            return [nn.Linear(n_in, n_out, bias=False), nn.BatchNorm1d(n_out), act()]
+        return [nn.Linear(n_in, n_out), act()]
+
+    return nn.Sequential(*([Normalize()] if normalize else []),
+                         *conv_unit(1, 6, 2), *conv_unit(6, 16, 0), nn.Flatten(),
+                         *dense_unit(16 * 5 * 5, 120), *dense_unit(120, 84), nn.Linear(84, 10))
+
+
+def lenet_modern() -> nn.Sequential:
+    """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm
+    (61,932 parameters; notebook 06). ``lenet_variant`` with every flag on; it explains the order."""
     return nn.Sequential(
         Normalize(),
         nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False),

@@ -1,6 +1,7 @@
-"""Interactive explorers for the notebooks (ipywidgets), each with a testable state.
+"""Interactive explorers (ipywidgets), each in the notebook that teaches its idea: the kernel
+explorer in 01, the shape calculator in 03, the data set browser in 04, the prediction explorer in 07.
 
-Every explorer is a small class in three parts:
+Every explorer is a small class in three parts, sharing one mechanism (:class:`_Explorer`):
 
 * a state computed with plain Python/torch (``.output_value``, ``.shapes``, ``.error``,
   ``.probabilities``, ...), changed with :meth:`set` or by moving the controls;
@@ -26,6 +27,8 @@ import torch
 from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
+from .inspect import predict_probabilities
+from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP
 
 __all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
            "KERNELS", "conv_output_size", "widgets_available"]
@@ -94,31 +97,34 @@ class _Explorer:
             control.observe(self._on_change, names="value")
         self._render()
 
+    # The one control/state mechanism: a subclass says what its controls show (control_values)
+    # and how far its sliders reach (control_limits); moving a control calls set(**values).
+
+    def control_values(self) -> dict:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def control_limits(self) -> dict:
+        """``{slider name: largest value}`` for sliders whose range depends on the state."""
+        return {}
+
     def _on_change(self, _change):
         if self._syncing:
             return
-        self._syncing = True
-        try:
-            self._from_controls()
-        finally:
-            self._syncing = False
+        self.set(**{name: c.value for name, c in self.controls.items()})
         self._render()
 
-    def _from_controls(self):
-        self.set(**{name: c.value for name, c in self.controls.items()})
-
     def _to_controls(self):
-        """Write the state back into the controls (after set() was called directly)."""
+        """Write the state into the controls (after set(), whether called in code or by a control)."""
         if self.static or self._syncing or not self.controls:
             return
         self._syncing = True
         try:
-            self._update_controls()
+            for name, largest in self.control_limits().items():
+                self.controls[name].max = largest
+            for name, value in self.control_values().items():
+                self.controls[name].value = value
         finally:
             self._syncing = False
-
-    def _update_controls(self):
-        pass
 
     def _render(self):
         if self.static or self._out is None or not self.live:
@@ -176,15 +182,11 @@ class DatasetBrowser(_Explorer):
         self._to_controls()
         return self
 
-    def _update_controls(self):
-        slider = self.controls["index"]
-        slider.max = max(self.count - 1, 0)
-        slider.value = self.index
-        self.controls["class_index"].value = self.class_index
+    def control_values(self) -> dict:
+        return {"class_index": self.class_index, "index": self.index}
 
-    def _from_controls(self):
-        self.set(class_index=self.controls["class_index"].value, index=self.controls["index"].value)
-        self._update_controls()
+    def control_limits(self) -> dict:
+        return {"index": max(self.count - 1, 0)}
 
     @property
     def dataset_index(self) -> int:
@@ -207,7 +209,7 @@ class DatasetBrowser(_Explorer):
     def figure(self):
         fig = _new_figure(4.2, 4.4)
         ax = fig.add_subplot()
-        ax.imshow(_np(self.image.squeeze()), cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(_np(self.image.squeeze()), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         _bare(ax)
         ax.set_title(f"{self.name} (label {self.class_index})\n#{self.dataset_index}: "
                      f"{self.index + 1} of {self.count}", fontsize=10)
@@ -285,10 +287,11 @@ class ConvExplorer(_Explorer):
         self._to_controls()
         return self
 
-    def _update_controls(self):
-        for name in ("row", "col"):
-            self.controls[name].value = getattr(self, name)
-        self.controls["kernel"].value = self.kernel_name
+    def control_values(self) -> dict:
+        return {"row": self.row, "col": self.col, "kernel": self.kernel_name}
+
+    def control_limits(self) -> dict:
+        return {"row": self.out_shape[0] - 1, "col": self.out_shape[1] - 1}
 
     @property
     def window(self) -> tuple[int, int]:
@@ -321,15 +324,17 @@ class ConvExplorer(_Explorer):
         axes = fig.subplots(1, 5, width_ratios=[1.3, 1, 1, 1, 1.3])
         kh, kw = self.kernel.shape
         r, c = self.window
-        axes[0].imshow(_np(self.padded), cmap="gray_r")
+        axes[0].imshow(_np(self.padded), cmap=IMAGE_CMAP)
         axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), kw, kh, fill=False, ec="red", lw=2))
         axes[0].set_title(f"input{' (padded)' if self.padding else ''}, window at ({r}, {c})", fontsize=9)
         small = max(kh, kw) <= 7
-        for ax, data, title, cmap in ((axes[1], self.patch, "input patch", "gray_r"),
-                                      (axes[2], self.kernel, f"kernel: {self.kernel_name}", "coolwarm"),
-                                      (axes[3], self.product, "patch x kernel (elementwise)", "coolwarm")):
+        lo, hi = float(self.padded.min()), float(self.padded.max())
+        for ax, data, title, signed in ((axes[1], self.patch, "input patch", False),
+                                        (axes[2], self.kernel, f"kernel: {self.kernel_name}", True),
+                                        (axes[3], self.product, "patch x kernel (elementwise)", True)):
             lim = float(data.abs().max()) or 1.0
-            ax.imshow(_np(data), cmap=cmap, vmin=0 if cmap == "gray_r" else -lim, vmax=lim)
+            ax.imshow(_np(data), **(dict(cmap=SIGNED_CMAP, vmin=-lim, vmax=lim) if signed
+                                   else dict(cmap=IMAGE_CMAP, vmin=lo, vmax=hi)))
             ax.set_title(title, fontsize=9)
             if small:
                 for (i, j), v in ((ij, float(data[ij])) for ij in
@@ -338,7 +343,7 @@ class ConvExplorer(_Explorer):
         axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=10)
         fmap = self.feature_map
         lim = float(fmap.abs().max()) or 1.0
-        axes[4].imshow(_np(fmap), cmap="coolwarm", vmin=-lim, vmax=lim)
+        axes[4].imshow(_np(fmap), cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
         axes[4].add_patch(Rectangle((self.col - 0.5, self.row - 0.5), 1, 1, fill=False, ec="black", lw=2))
         axes[4].set_title(f"feature map {fmap.shape[0]}x{fmap.shape[1]}: cell ({self.row}, {self.col})"
                           f" = {self.output_value:.3f}", fontsize=9)
@@ -394,9 +399,8 @@ class ShapeCalculator(_Explorer):
         self._to_controls()
         return self
 
-    def _update_controls(self):
-        for name, control in self.controls.items():
-            control.value = self.values[name]
+    def control_values(self) -> dict:
+        return dict(self.values)
 
     def _compute(self):
         v, self.shapes, self.error = self.values, [], None
@@ -485,20 +489,12 @@ class PredictionExplorer(_Explorer):
     CHOICES = ("all images", "mistakes only", "correct only")
 
     def __init__(self, net, images, labels, index: int = 0, show: str = "all images",
-                 static: bool | None = None, batch_size: int = 2048):
+                 static: bool | None = None):
         super().__init__(static)
-        images = torch.as_tensor(images)
-        self.images = to_unit_range(images)
+        self.images = torch.as_tensor(images)
         self.labels = torch.as_tensor(labels)
         self.net = net
-        device = next(net.parameters()).device
-        was_training = net.training
-        net.eval()
-        with torch.inference_mode():
-            self.all_probabilities = torch.cat([
-                F.softmax(net(self.images[i:i + batch_size].to(device)), dim=1).cpu()
-                for i in range(0, len(self.images), batch_size)])
-        net.train(was_training)
+        self.all_probabilities = predict_probabilities(net, self.images)
         self.predictions = self.all_probabilities.argmax(dim=1)
         self.show, self.index = "all images", 0
         self.set(show=show, index=index)
@@ -532,14 +528,11 @@ class PredictionExplorer(_Explorer):
         self._to_controls()
         return self
 
-    def _update_controls(self):
-        self.controls["index"].max = max(len(self.members) - 1, 0)
-        self.controls["index"].value = self.index
-        self.controls["show"].value = self.show
+    def control_values(self) -> dict:
+        return {"show": self.show, "index": self.index}
 
-    def _from_controls(self):
-        self.set(show=self.controls["show"].value, index=self.controls["index"].value)
-        self._update_controls()
+    def control_limits(self) -> dict:
+        return {"index": max(len(self.members) - 1, 0)}
 
     @property
     def dataset_index(self) -> int:
@@ -572,15 +565,16 @@ class PredictionExplorer(_Explorer):
             ax.axis("off")
             return fig
         ax_img, ax_bar = fig.subplots(1, 2, width_ratios=[1, 2.4])
-        ax_img.imshow(_np(self.images[self.dataset_index].squeeze()), cmap="gray_r", vmin=0, vmax=1)
+        ax_img.imshow(_np(to_unit_range(self.images[self.dataset_index]).squeeze()), cmap=IMAGE_CMAP,
+                      vmin=0, vmax=1)
         _bare(ax_img)
         ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=10)
         probs = self.probabilities
         pred, true = int(self.predictions[self.dataset_index]), int(self.labels[self.dataset_index])
         colors = ["tab:gray"] * len(TEXT_LABELS)
-        colors[true] = "tab:green"
+        colors[true] = CORRECT_COLOR
         if pred != true:
-            colors[pred] = "tab:red"
+            colors[pred] = MISTAKE_COLOR
         ax_bar.barh(range(len(TEXT_LABELS)), probs.numpy(), color=colors)
         ax_bar.set_yticks(range(len(TEXT_LABELS)), TEXT_LABELS)
         ax_bar.invert_yaxis()
@@ -588,5 +582,5 @@ class PredictionExplorer(_Explorer):
         ax_bar.set_xlabel("probability (softmax of the network's outputs)")
         verdict = "correct" if pred == true else "wrong"
         ax_bar.set_title(f"predicted: {self.prediction} ({float(probs[pred]):.1%}), {verdict}",
-                         fontsize=10, color="tab:green" if pred == true else "tab:red")
+                         fontsize=10, color=CORRECT_COLOR if pred == true else MISTAKE_COLOR)
         return fig

@@ -1,0 +1,136 @@
+"""Looking inside networks (notebooks 05-07): layer statistics in the first training steps,
+predicted probabilities, confusions, and feature maps."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .data import TEXT_LABELS, to_unit_range
+from .models import weight_layers
+
+
+def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, scheduler=None,
+                saturation: float = 0.05, device="cpu") -> dict:
+    """Train ``steps`` mini-batches and record, per step, what each layer does (notebook 06).
+
+    Returns a dict of per-step lists: ``loss``; ``grad[name]``, the mean absolute gradient of each
+    conv/linear layer's weights; ``saturated[name]``, the fraction of each sigmoid's outputs that
+    lie within ``saturation`` of 0 or 1 (where its slope s(1 - s) is below about ``saturation``);
+    ``slope[name]``, the mean slope s(1 - s) of each sigmoid (at most 0.25: the factor by which
+    it scales the gradient passing back through it); ``dead[name]``, the fraction of each ReLU's
+    outputs that are exactly zero (no gradient flows back through them).
+    Activation statistics carry the name of the conv/linear layer that feeds the nonlinearity.
+    """
+    loss = loss or nn.CrossEntropyLoss()
+    names = weight_layers(net)
+    record = {"loss": [], "grad": {n: [] for n, _ in names}, "saturated": {}, "slope": {}, "dead": {}}
+    owner, current = {}, None
+    for layer in net:  # the nonlinearity after each conv/linear layer carries that layer's name
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            current = next(n for n, m in names if m is layer)
+        elif isinstance(layer, (nn.Sigmoid, nn.ReLU)) and current is not None:
+            owner[layer] = current
+
+    def hook(module, _inputs, out):
+        name, out = owner[module], out.detach()
+        if isinstance(module, nn.Sigmoid):
+            frac = ((out < saturation) | (out > 1 - saturation)).float().mean()
+            record["saturated"].setdefault(name, []).append(float(frac))
+            record["slope"].setdefault(name, []).append(float((out * (1 - out)).mean()))
+        else:
+            record["dead"].setdefault(name, []).append(float((out == 0).float().mean()))
+
+    hooks = [m.register_forward_hook(hook) for m in owner]
+    net.to(device).train()
+    try:
+        for step, (X, y) in enumerate(train_iter):
+            if step == steps:
+                break
+            X, y = X.to(device), y.to(device)
+            batch_loss = loss(net(X), y)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            for name, layer in names:
+                record["grad"][name].append(float(layer.weight.grad.abs().mean()))
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            record["loss"].append(batch_loss.item())
+    finally:
+        for h in hooks:
+            h.remove()
+    return record
+
+
+def weight_gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
+                          loss: nn.Module) -> list[tuple[str, float]]:
+    """``(layer, |grad W| / |W|)`` for one batch and each conv/linear layer: how fast each layer's
+    weights move relative to their size (notebook 05). Leaves no gradient behind."""
+    net.zero_grad()
+    loss(net(X), y).backward()
+    rows = [(name, (layer.weight.grad.norm() / layer.weight.norm()).item())
+            for name, layer in weight_layers(net)]
+    net.zero_grad()
+    return rows
+
+
+@torch.inference_mode()
+def predict_probabilities(net, images, batch_size: int = 1024) -> torch.Tensor:
+    """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode;
+    the network's training mode is restored afterwards (notebook 07, the prediction explorer)."""
+    was_training = net.training
+    net.eval()
+    device = next(net.parameters()).device
+    probs = [F.softmax(net(to_unit_range(images[i:i + batch_size]).to(device)), dim=1).cpu()
+             for i in range(0, len(images), batch_size)]
+    net.train(was_training)
+    return torch.cat(probs)
+
+
+def confusion_matrix(labels, predictions, num_classes: int = 10) -> torch.Tensor:
+    """``cm[t, p]`` = number of examples of true class ``t`` predicted as ``p`` (notebook 07 derives it)."""
+    labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
+    return torch.bincount(labels * num_classes + predictions,
+                          minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
+    """Fraction of each true class predicted correctly: the diagonal over the row sums (notebook 07)."""
+    return cm.diag().float() / cm.sum(dim=1).clamp(min=1).float()
+
+
+def most_confused_pairs(cm: torch.Tensor, k: int = 5) -> list[tuple[str, str, int]]:
+    """The ``k`` class pairs confused most often, counting both directions (a taken for b plus b
+    taken for a), as ``(class a, class b, count)`` (notebook 07)."""
+    off = cm.clone()
+    off.fill_diagonal_(0)
+    off = torch.triu(off + off.T, diagonal=1)
+    values, flat = off.flatten().topk(k)
+    n = cm.shape[0]
+    return [(TEXT_LABELS[int(i) // n], TEXT_LABELS[int(i) % n], int(v)) for v, i in zip(values, flat)]
+
+
+def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
+    """Indices of the ``k`` wrong predictions with the highest predicted probability (notebook 07)."""
+    confidence, predicted = probabilities.max(dim=1)
+    wrong = torch.nonzero(predicted != torch.as_tensor(labels)).flatten()
+    return wrong[confidence[wrong].argsort(descending=True)[:k]]
+
+
+@torch.inference_mode()
+def feature_maps(net: nn.Sequential, images) -> dict[str, torch.Tensor]:
+    """The outputs of every convolution for a batch of images, ``{"conv1": (N, C, H, W), ...}``,
+    named as in :func:`~d2l_utils.models.weight_layers` (notebook 07)."""
+    was_training = net.training
+    net.eval()
+    names = {id(layer): name for name, layer in weight_layers(net)}
+    X = to_unit_range(images).to(next(net.parameters()).device)
+    maps = {}
+    for layer in net:
+        X = layer(X)
+        if isinstance(layer, nn.Conv2d):
+            maps[names[id(layer)]] = X.cpu()
+    net.train(was_training)
+    return maps

@@ -1,0 +1,235 @@
+"""Figures and tables for the notebooks, sized for a projector.
+
+One colour convention throughout (stated in notebook 04):
+
+* images in ``IMAGE_CMAP`` ("gray"): 0 is black, 1 is white, so a bright pixel looks bright;
+* signed values (kernels, feature maps, products) in ``SIGNED_CMAP`` ("coolwarm"), centred on 0:
+  red is positive, blue negative, one colour scale per figure with a colour bar;
+* the two recipes in fixed colours, ``RECIPE_COLORS``: classic orange, modern blue.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .data import TEXT_LABELS
+
+IMAGE_CMAP = "gray"
+SIGNED_CMAP = "coolwarm"
+RECIPE_COLORS = {"lenet": "tab:orange", "lenet-modern": "tab:blue"}
+MISTAKE_COLOR, CORRECT_COLOR = "tab:red", "tab:green"
+
+
+def projector_style() -> None:
+    """Matplotlib settings that stay readable on a projector: large fonts, PNG output (every notebook)."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 100, "font.size": 14, "axes.titlesize": 15,
+                         "axes.labelsize": 14, "xtick.labelsize": 12, "ytick.labelsize": 12,
+                         "legend.fontsize": 12, "image.cmap": IMAGE_CMAP})
+
+
+def table(rows, headers) -> str:
+    """``rows`` (tuples) under ``headers`` as aligned plain text; whole numbers get thousands commas."""
+    rows = [tuple(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row)
+            for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join("{:<" + str(w) + "}" for w in widths)
+    lines = [line.format(*headers), line.format(*("-" * w for w in widths))]
+    lines += [line.format(*row) for row in rows]
+    return "\n".join(s.rstrip() for s in lines)
+
+
+def print_table(rows, headers) -> None:
+    """Print :func:`table` (notebooks 01-08)."""
+    print(table(rows, headers))
+
+
+def _bare(ax):
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _image(img) -> torch.Tensor:
+    img = img.detach().cpu() if torch.is_tensor(img) else torch.as_tensor(img)
+    if img.dtype == torch.uint8:
+        img = img.float() / 255
+    return img.squeeze(0) if img.dim() == 3 else img
+
+
+def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 2.2, title_colors=None):
+    """Draw images on a grid (white = bright) and return the axes (d2l's helper; notebook 04)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.25),
+                             squeeze=False, layout="constrained")
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        ax.imshow(_image(img), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+        _bare(ax)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=12, color=title_colors[i] if title_colors else "black")
+    for ax in axes[len(imgs):]:
+        ax.axis("off")
+    return axes
+
+
+def show_fashion_mnist(images, labels, num_cols: int | None = None, scale: float = 2.2):
+    """Draw images titled ``"name (label)"``, on rows of ``num_cols`` (notebook 04)."""
+    labels = [int(i) for i in labels]
+    titles = [f"{TEXT_LABELS[i]} ({i})" for i in labels]
+    num_cols = num_cols or len(images)
+    return show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale)
+
+
+def show_predictions(images, predictions, labels, num_cols: int = 5, scale: float = 2.4):
+    """Images titled "predicted / true: ..."; wrong predictions in red with a red frame (notebook 05)."""
+    predictions, labels = [int(p) for p in predictions], [int(t) for t in labels]
+    wrong = [p != t for p, t in zip(predictions, labels)]
+    titles = [f"{TEXT_LABELS[p]}\n{'true: ' + TEXT_LABELS[t] if w else 'correct'}"
+              for p, t, w in zip(predictions, labels, wrong)]
+    colors = [MISTAKE_COLOR if w else "black" for w in wrong]
+    axes = show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale, colors)
+    for ax, w in zip(axes, wrong):
+        if w:
+            for spine in ax.spines.values():
+                spine.set(color=MISTAKE_COLOR, linewidth=4)
+    return axes
+
+
+def plot_history(history, ax=None, label: str = "", color=None):
+    """Loss and accuracies per epoch on one axes; returns the axes (notebook 05)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    epochs = range(1, len(history) + 1)
+    prefix = f"{label} " if label else ""
+    ax.plot(epochs, history.loss, "-", color=color, label=prefix + "train loss")
+    ax.plot(epochs, history.train_acc, "--", color=color, label=prefix + "train acc")
+    ax.plot(epochs, history.test_acc, "-.", color=color, label=prefix + "test acc")
+    ax.set_xlabel("epoch")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=None):
+    """A bar chart sized for a projector (notebooks 03, 05, 08); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
+    ax.bar(names, values, color=colors or "tab:blue")
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed: bool = False):
+    """2-D tensors side by side with titles; ``signed=True`` draws them in the signed colour map on
+    one shared, symmetric scale with a colour bar (notebook 01); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    maps = [m.detach().squeeze().cpu().float() for m in maps]
+    ncols = ncols or len(maps)
+    nrows = -(-len(maps) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale * 1.1), squeeze=False,
+                             layout="constrained")
+    lim = max(float(m.abs().max()) for m in maps) or 1.0
+    style = dict(cmap=SIGNED_CMAP, vmin=-lim, vmax=lim) if signed else dict(cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    for ax, m, title in zip(axes.flat, maps, titles):
+        shown = ax.imshow(m, **style)
+        ax.set_title(title)
+        _bare(ax)
+    for ax in list(axes.flat)[len(maps):]:
+        ax.axis("off")
+    if signed:
+        fig.colorbar(shown, ax=axes, shrink=0.8)
+    return fig
+
+
+def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "channel"):
+    """One grid per layer: a row per image (the image first), a column per channel, every channel on
+    one shared signed colour scale with a colour bar and channel numbers (notebook 07).
+
+    ``images``: (N, 1, H, W) inputs; ``maps``: (N, C, h, w) outputs of one layer. Pass
+    ``images=None`` for maps without inputs (the kernels of a layer, one row).
+    """
+    import matplotlib.pyplot as plt
+
+    maps = maps.detach().cpu().float()
+    n, c = maps.shape[:2]
+    extra = 0 if images is None else 1
+    fig, axes = plt.subplots(n, c + extra, figsize=(1.5 * (c + extra) + 1.2, 1.6 * n + 0.8),
+                             squeeze=False, layout="constrained")
+    lim = float(maps.abs().max()) or 1.0
+    for r in range(n):
+        if images is not None:
+            axes[r, 0].imshow(_image(images[r]), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+            axes[r, 0].set_title("input" if r == 0 else "", fontsize=11)
+            if row_titles:
+                axes[r, 0].set_ylabel(row_titles[r], fontsize=11)
+        for ch in range(c):
+            shown = axes[r, ch + extra].imshow(maps[r, ch], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+            if r == 0:
+                axes[r, ch + extra].set_title(f"{col_label} {ch}", fontsize=11)
+        for ax in axes[r]:
+            _bare(ax)
+    fig.colorbar(shown, ax=axes, shrink=0.9, label="value (red +, blue -)")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_flattened_neighbours(img: torch.Tensor, r: int, c: int):
+    """Left: the image with the 3x3 neighbourhood of pixel (r, c) boxed. Right: where those nine
+    pixels land in the flattened 784-vector (notebook 01); returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    img = _image(img)
+    width = img.shape[1]
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [1, 2.6]},
+                                   layout="constrained")
+    ax0.imshow(img, cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    ax0.add_patch(Rectangle((c - 1.5, r - 1.5), 3, 3, fill=False, edgecolor="red", linewidth=2.5))
+    ax0.set_title(f"3x3 neighbourhood of pixel ({r}, {c})")
+    _bare(ax0)
+    start, stop = width * (r - 1) + c - 1, width * (r + 1) + c + 2
+    flat = img.flatten()[start:stop]
+    ax1.imshow(flat[None, :], cmap=IMAGE_CMAP, vmin=0, vmax=1, aspect="auto",
+               extent=(start - 0.5, stop - 0.5, 0, 1))
+    hits = [width * (r + dr) + c + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1)]
+    for h in hits:
+        ax1.add_patch(Rectangle((h - 0.5, 0), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
+    ax1.set_xticks([hits[1], hits[4], hits[7]])
+    ax1.set_yticks([])
+    ax1.set_xlabel("position in the flattened vector (index = 28 * row + column)")
+    ax1.set_title("the same nine pixels after flattening: three groups, 28 apart")
+    return fig
+
+
+def plot_confusion_matrix(cm: torch.Tensor, ax=None, normalize: bool = True):
+    """Heat map of a confusion matrix, counts written in (rows: true class, normalised per row by
+    default; notebook 07); returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 7), layout="constrained")
+    shown = cm.float() / cm.sum(dim=1, keepdim=True).clamp(min=1) if normalize else cm.float()
+    ax.imshow(shown.numpy(), cmap="Blues")
+    n = cm.shape[0]
+    for t in range(n):
+        for p in range(n):
+            ax.text(p, t, f"{int(cm[t, p])}", ha="center", va="center", fontsize=9,
+                    color="white" if shown[t, p] > 0.5 else "black")
+    ax.set_xticks(range(n), TEXT_LABELS, rotation=45, ha="right")
+    ax.set_yticks(range(n), TEXT_LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return ax

@@ -1,0 +1,317 @@
+"""Training (notebook 05): device choice, accuracy, the training loop, predictions and checkpoints."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .data import TensorBatches, get_fashion_mnist_labels
+from .fast import fused_forward
+from .models import MODELS, init_weights
+
+EVAL_BATCH_SIZE = 1024  # with fast=True: no activations are kept for backward, so big batches are cheap
+
+
+def try_gpu(i: int = 0) -> torch.device:
+    """CUDA device ``i`` if there is one, else Apple's MPS, else the CPU (d2l's helper; notebook 05)."""
+    if torch.cuda.device_count() > i:
+        return torch.device(f"cuda:{i}")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _layout(device: torch.device, fast: bool):
+    """Channels-last memory suits convolutions on CPUs and CUDA GPUs (notebook 08)."""
+    return torch.channels_last if fast and device.type in ("cpu", "cuda") else torch.contiguous_format
+
+
+def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
+    if X.dim() == 4:
+        return X.to(device, memory_format=_layout(device, fast))
+    return X.to(device)
+
+
+def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> float:
+    """Fraction of correctly classified examples, in evaluation mode and without gradients
+    (notebook 05 writes the same function out).
+
+    ``net`` may be any callable; a module's training mode is restored afterwards. With ``fast=True``
+    a :class:`~d2l_utils.data.TensorBatches` is read in batches of 1,024, in channels-last memory,
+    with the fused sigmoid-pooling step (notebook 08); the accuracy is the same.
+    """
+    if isinstance(net, nn.Module):
+        was_training = net.training
+        net.eval()
+        if device is None:
+            device = next(net.parameters()).device
+    device = torch.device(device or "cpu")
+    if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
+        data_iter = TensorBatches(data_iter.images, data_iter.labels,
+                                  max(EVAL_BATCH_SIZE, data_iter.batch_size))
+    forward = fused_forward(net) if fast else net
+    correct, total = 0, 0
+    with torch.inference_mode():
+        for X, y in data_iter:
+            X, y = _to(X, device, fast), y.to(device)
+            correct += int((forward(X).argmax(dim=1) == y).sum())
+            total += y.numel()
+    if isinstance(net, nn.Module):
+        net.train(was_training)
+    return correct / total
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run; ``interrupted`` is set when it was stopped early."""
+
+    loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    sec: list[float] = field(default_factory=list)
+    interrupted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def epoch(self, i: int) -> dict:
+        """Epoch ``i`` (0-based) as a dict with keys epoch, loss, train_acc, test_acc, sec."""
+        return {"epoch": i + 1, "loss": self.loss[i], "train_acc": self.train_acc[i],
+                "test_acc": self.test_acc[i], "sec": self.sec[i]}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="batch", desc="training", leave=False)
+
+
+def train_ch5(net, train_iter, test_iter, loss, num_epochs, batch_size, device, lr=None, *,
+              optimizer=None, scheduler=None, augment=None, init=True, fast=True, progress=False,
+              plot=False, verbose=True, on_epoch=None) -> History:
+    """Train ``net`` and print, per epoch, the mean loss per example, train and test accuracy and seconds.
+
+    The packaged form of the ``train`` function written out in notebook 05 (d2l's name).
+    ``batch_size`` is kept for d2l's signature; the iterators already batch. With ``init=True`` the
+    conv and linear weights are Xavier-initialised first. With no ``optimizer``, mini-batch SGD with
+    learning rate ``lr`` is used; ``scheduler`` steps after every batch and ``augment`` transforms
+    each training batch. ``on_epoch(record)`` is called with each epoch's dict; ``plot=True`` redraws
+    a live figure, ``progress=True`` shows a progress bar.
+
+    ``fast=True`` (the default) runs the batches in channels-last memory and each
+    ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one autograd step (``d2l_utils.fast``, taught in
+    notebook 08): the same layers, bit for bit, in about two thirds of the time on a CPU.
+    ``fast=False`` runs the plain layers in PyTorch's default (NCHW) memory layout.
+
+    Interrupting (Ctrl-C, or the kernel's stop button) ends training cleanly and returns the
+    epochs done so far. Returns a :class:`History`.
+    """
+    device = torch.device(device)
+    if init:
+        net.apply(init_weights)
+    net.to(device, memory_format=_layout(device, fast))
+    forward = fused_forward(net) if fast else net
+    if optimizer is None:
+        if lr is None:
+            raise ValueError("give either lr (for plain SGD) or an optimizer")
+        optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    if verbose:
+        print(f"training on {device}")
+    history, bar, live = History(), _progress(num_epochs * len(train_iter), progress), None
+    try:
+        for epoch in range(num_epochs):
+            start = time.perf_counter()
+            net.train()
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.long, device=device)
+            n = 0
+            for X, y in train_iter:
+                X, y = _to(X, device, fast), y.to(device)
+                if augment is not None:
+                    X = augment(X)
+                y_hat = forward(X)
+                batch_loss = loss(y_hat, y)
+                optimizer.zero_grad(set_to_none=True)
+                batch_loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                per_example = len(y) if getattr(loss, "reduction", "mean") == "mean" else 1
+                loss_sum += batch_loss.detach() * per_example  # no .item(): no wait for the device
+                correct += (y_hat.argmax(dim=1) == y).sum()
+                n += len(y)
+                if bar is not None:
+                    bar.update()
+            history.loss.append(float(loss_sum) / n)
+            history.train_acc.append(int(correct) / n)
+            history.test_acc.append(evaluate_accuracy(test_iter, net, device, fast=fast))
+            history.sec.append(time.perf_counter() - start)
+            record = history.epoch(epoch)
+            if verbose:
+                print(f"epoch {epoch + 1:2d}, loss {record['loss']:.3f}, train acc "
+                      f"{record['train_acc']:.3f}, test acc {record['test_acc']:.3f}, "
+                      f"{record['sec']:.1f} sec")
+            if on_epoch is not None:
+                on_epoch(record)
+            if plot:
+                live = _update_live_plot(history, live)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"interrupted: returning the {len(history)} finished epoch(s)")
+    finally:
+        if bar is not None:
+            bar.close()
+        if live is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(live[0])
+    if verbose and len(history):
+        examples = len(history) * n
+        print(f"loss {history.loss[-1]:.3f}, train acc {history.train_acc[-1]:.3f}, test acc "
+              f"{history.test_acc[-1]:.3f}; {examples / sum(history.sec):.0f} examples/sec on {device}")
+    return history
+
+
+def _update_live_plot(history, live):
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from .plots import plot_history
+
+    if live is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        live = (fig, ax, display(fig, display_id=True))
+        plt.close(fig)  # shown through the display handle only
+    fig, ax, handle = live
+    ax.clear()
+    plot_history(history, ax)
+    handle.update(fig)
+    return live
+
+
+def predict_ch5(net, test_iter, n: int = 10, device=None):
+    """Predict the first ``n`` test images and draw them on a grid of five columns, titled with the
+    predicted and the true class; mistakes in red (d2l's helper; notebook 05).
+    Returns ``(predicted names, true names)``."""
+    from .plots import show_predictions
+
+    X, y = next(iter(test_iter))
+    X, y = X[:n], y[:n]
+    device = device or next(net.parameters()).device
+    net.eval()
+    with torch.inference_mode():
+        preds = net(X.to(device)).argmax(dim=1).cpu()
+    show_predictions(X, preds, y)
+    return get_fashion_mnist_labels(preds), get_fashion_mnist_labels(y)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be written or read; the message names the file and the fix (notebooks 06, 07)."""
+
+
+CHECKPOINT_FIX = ("Rebuild it with `make checkpoints` in the collection's folder, or delete it so that "
+                  "the notebook that needs it trains a new one.")
+
+
+def checkpoint_dir(folder=None) -> Path:
+    """Where checkpoints live: ``folder`` if given, else ``$D2L_CHECKPOINT_DIR``, else the
+    collection's ``checkpoints/`` folder seen from where you run (the repository root, as the CLI
+    runs, or ``notebooks/``, as JupyterLab runs a notebook), else ``./checkpoints``."""
+    if folder is not None:
+        return Path(folder).expanduser()
+    if os.environ.get("D2L_CHECKPOINT_DIR"):
+        return Path(os.environ["D2L_CHECKPOINT_DIR"]).expanduser()
+    for candidate in (Path("checkpoints"), Path("..", "checkpoints")):
+        if candidate.is_dir():
+            return candidate
+    return Path("checkpoints")
+
+
+def check_writable(path) -> Path:
+    """Refuse, before any training, a checkpoint path that cannot be written (a folder, or a place
+    where no file can be created); creates missing parent folders. Returns the path."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise CheckpointError(f"cannot save to {path}: it is a folder; name a file in it, "
+                              f"such as {path / 'lenet.pt'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise CheckpointError(f"cannot save to {path}: {err.strerror or err} "
+                              f"({err.filename or path.parent})") from None
+    return path
+
+
+def save_checkpoint(net, path, model: str, history: History | None = None, **meta) -> Path:
+    """Write ``net``'s weights, its model name, its history and ``meta`` to ``path`` atomically
+    (a temporary file in the same folder, then a rename; ``make checkpoints``)."""
+    path = check_writable(path)
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    payload = {"model": model, "state_dict": state,
+               "history": history.as_dict() if history else None, "meta": meta}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as f:  # the user's usual permissions, unlike mkstemp's 0600
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path, device="cpu", model: str | None = None):
+    """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
+    file cannot run code). With ``model``, the file must hold that model. Returns ``(net, payload)``
+    with ``net`` in evaluation mode; a missing, truncated or foreign file raises
+    :class:`CheckpointError` naming the file and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
+                              "`make checkpoints` in the collection's folder (or call "
+                              "d2l_utils.checkpoint_or_train, which trains it when it is missing).")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
+        reason = str(err).splitlines()[0][:200]
+        raise CheckpointError(f"The checkpoint {path} is truncated or corrupted (PyTorch says: "
+                              f"{reason}). {CHECKPOINT_FIX}") from None
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"The checkpoint {path} holds Python objects besides weights, so it cannot "
+                              f"be read with weights only ({str(err).splitlines()[0][:200]}). Load only "
+                              f"files you trust, and then not with this helper. {CHECKPOINT_FIX}") from None
+    if not (isinstance(payload, dict) and payload.get("model") in MODELS and "state_dict" in payload):
+        found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
+        raise CheckpointError(f"The checkpoint {path} is not one of d2l_utils' checkpoints (it holds "
+                              f"{found!r}; expected a dict naming one of {sorted(MODELS)}). {CHECKPOINT_FIX}")
+    if model is not None and payload["model"] != model:
+        raise CheckpointError(f"The checkpoint {path} holds a {payload['model']!r} network, not the "
+                              f"{model!r} network asked for. Pass the right file. {CHECKPOINT_FIX}")
+    net = MODELS[payload["model"]]()
+    try:
+        net.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:
+        detail = (str(err).splitlines() + [""])[1].strip() or str(err)
+        raise CheckpointError(f"The weights in {path} do not fit the {payload['model']!r} network "
+                              f"({detail[:200]}). {CHECKPOINT_FIX}") from None
+    net.to(device).eval()
+    return net, payload
