@@ -8,8 +8,10 @@ KEY := $(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(KEY)
 PORT ?= 8888
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Another machine, simulated: no vectorised ATen kernels, oneDNN limited to SSE4.1, one thread.
+PORTABLE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: setup data chromium lab test test-fast notebooks checkpoints benchmark clean
+.PHONY: setup data chromium lab test test-fast test-portable notebooks checkpoints benchmark clean
 
 setup: $(STAMP)
 
@@ -21,8 +23,14 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Finds and verifies the data set (downloads it only when no local copy exists).
+# Finds and verifies the data set. Without a local copy it installs Debian's dataset-fashion-mnist
+# where apt-get exists (through sudo when not root), as `make chromium` does; elsewhere torchvision
+# downloads the files, or a one-paragraph error says how to get them.
 data: setup
+	@$(BIN)/python -m d2l_utils data --no-download 2>/dev/null || ! command -v apt-get >/dev/null || { \
+	  echo "Fashion-MNIST not found: installing Debian's dataset-fashion-mnist"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y dataset-fashion-mnist; }
 	$(BIN)/python -m d2l_utils data
 
 # The browser tests drive Debian's chromium (Playwright cannot download browsers here).
@@ -35,13 +43,20 @@ lab: setup data
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
 	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# Everything: lint, unit tests (fast and slow), every notebook under nbval, the browser tests,
+# then every notebook again as another machine would run it.
 test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks
 	$(BIN)/pytest tests notebooks $(NBVAL)
+	$(MAKE) test-portable
 
-# The unit tests alone (under a minute).
+# The stored outputs must also hold on another CPU and thread count (see tests/nbval_sanitize.cfg).
+test-portable: setup data
+	$(PORTABLE) $(BIN)/pytest notebooks $(NBVAL) -p no:cacheprovider
+
+# The tests that take seconds (under a minute in all): no notebooks, browsers or subprocess training.
 test-fast: setup data
-	$(BIN)/pytest tests -m "not browser"
+	$(BIN)/pytest tests -m "not slow and not browser"
 
 # Re-execute every notebook in place, top to bottom, storing widget state.
 notebooks: setup data
