@@ -47,8 +47,8 @@ def _read(path: Path) -> dict:
         "image_cells": [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and has_image(c)],
         "widgets": bool(USES_EXPLORERS.search(source)),
         # Saved with per-epoch training lines: the browser run must print them too.
-        "trains": any(EPOCH_LINE.search("".join(o.get("text", ""))) for c in code for o in c.get("outputs", [])
-                      if o.get("output_type") == "stream"),
+        "trains": any(EPOCH_LINE.search("".join(o.get("text", ""))) for c in code
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream"),
         "draws": bool(DRAWS.search(source)),
     }
 
