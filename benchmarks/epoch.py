@@ -1,19 +1,24 @@
-"""One epoch of classic LeNet training: the textbook pipeline against d2l_utils, timed in one run.
+"""Where the time of one epoch goes: the classic LeNet recipe, one step of speed-up at a time.
 
-(a) textbook: torchvision's FashionMNIST + ToTensor (one PIL image at a time), DataLoader with
-    4 worker processes, an NCHW model, evaluation through a DataLoader of batch 256.
-(b) d2l_utils: the whole set in memory as tensors, channels-last, each sigmoid and the pooling
-    after it as one step, freed buffers kept for reuse, big evaluation batches (d2l_utils/fast.py).
+Each row adds one change to the row above (notebook 08 teaches each of them):
 
-Both use the same model, initialisation and hyper-parameters (SGD, lr 0.9, batch 256); an
-epoch is one pass over the 60,000 training images plus the test accuracy. Each epoch runs in a
-fresh Python process, as in a learner's new kernel, so neither pipeline inherits the other's
-state. Each clock starts once the data set is opened and PyTorch's one-off lazy imports are
-done, and covers building the model and optimiser, the epoch and the test accuracy. Runs
-alternate (a b, b a, a b, ...) so that a noisy machine hurts both alike; medians and their ratio
-are printed. Then the peak memory (RSS) of a 2-epoch CLI run.
+1. textbook: torchvision's FashionMNIST + ToTensor (one PIL image at a time), a DataLoader with 4
+   worker processes, NCHW batches, plain layers, evaluation through a DataLoader of batch 256;
+2. in memory: the whole set as tensors (d2l_utils.TensorBatches), ``train_ch5(fast=False)``;
+3. channels-last: the same with batches and weights in channels-last memory;
+4. fused step: plus each Sigmoid -> AvgPool2d(2) as one autograd step, i.e. ``train_ch5(fast=True)``,
+   what ``python -m d2l_utils train`` runs;
+5. torch.compile: row 4's network compiled; its first epoch (compilation included) and its second
+   (steady state) are reported separately.
 
-    python benchmarks/epoch.py [--repeats 5] [--skip-memory]
+Every row uses the same model, initialisation and hyper-parameters (SGD, lr 0.9, batch 256); an epoch
+is one pass over the 60,000 training images plus the test accuracy. Each epoch runs in a fresh
+Python process, as in a learner's new kernel. Each clock starts once the data set is opened and
+PyTorch's one-off lazy imports are done. Rows alternate their order between repeats, so that a noisy
+machine hurts all alike; medians and their ratios to the textbook row are printed, then the peak
+memory (RSS) of a 2-epoch CLI run.
+
+    python benchmarks/epoch.py [--repeats 3] [--skip-compile] [--skip-memory]
 """
 
 import argparse
@@ -34,7 +39,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 import d2l_utils
-from d2l_utils.data import SPLITS, _file_in, find_data_dir
+import d2l_utils.training
+
+STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
 def textbook_dataset_root() -> Path:
@@ -42,16 +50,16 @@ def textbook_dataset_root() -> Path:
     root = Path(tempfile.mkdtemp(prefix="fmnist-textbook-"))
     raw = root / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
-    source = find_data_dir()
-    for stem in (s for pair in SPLITS.values() for s in pair):
-        path = _file_in(source, stem)
+    source = d2l_utils.find_data_dir()
+    for stem in STEMS:
+        path = source / stem if (source / stem).is_file() else source / f"{stem}.gz"
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as f, open(raw / stem, "wb") as out:
             shutil.copyfileobj(f, out)
     return root
 
 
-def textbook_epoch(root: Path) -> float:
+def textbook_epoch(root: Path) -> list[float]:
     """The source tutorial's way, written out: per-image decoding, worker processes, NCHW."""
     warnings.filterwarnings("ignore", message="This DataLoader will create")  # 4 workers, 2 cores: as taught
     to_tensor = torchvision.transforms.ToTensor()
@@ -81,15 +89,32 @@ def textbook_epoch(root: Path) -> float:
             correct += (net(X).argmax(dim=1) == y).sum().item()
     seconds = time.perf_counter() - start
     assert 0 <= correct <= len(test) and 0 <= train_correct <= len(train) and loss_sum > 0
-    return seconds
+    return [seconds]
 
 
-def d2l_utils_epoch() -> float:
+def d2l_utils_epochs(fast: bool, fused: bool = True, compiled: bool = False, epochs: int = 1) -> list[float]:
+    """Seconds per epoch through train_ch5; ``fused=False`` keeps channels-last but not the fused step."""
     train_iter, test_iter = d2l_utils.load_data_fashion_mnist(256)
+    if not fused:  # row 3 only: channels-last without the fused step
+        d2l_utils.training.fused_forward = lambda net: net
     start = time.perf_counter()
-    d2l_utils.train_ch5(d2l_utils.lenet(), train_iter, test_iter, nn.CrossEntropyLoss(), 1, 256,
-                        "cpu", lr=0.9, progress=False, verbose=False)
-    return time.perf_counter() - start
+    net = d2l_utils.lenet()
+    if compiled:
+        net.apply(d2l_utils.init_weights)
+        net = torch.compile(net)
+    history = d2l_utils.train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), epochs, 256, "cpu",
+                                  lr=0.9, fast=fast, init=not compiled, verbose=False)
+    history.sec[0] += (time.perf_counter() - start) - sum(history.sec)  # model building counts too
+    return history.sec
+
+
+ROWS = {
+    "textbook": lambda root: textbook_epoch(root),
+    "in memory": lambda root: d2l_utils_epochs(fast=False),
+    "channels-last": lambda root: d2l_utils_epochs(fast=True, fused=False),
+    "fused step (d2l_utils)": lambda root: d2l_utils_epochs(fast=True),
+    "torch.compile": lambda root: d2l_utils_epochs(fast=True, compiled=True, epochs=2),
+}
 
 
 _RSS_PROBE = """import resource, subprocess, sys
@@ -108,48 +133,54 @@ def peak_rss_of_cli(epochs: int = 2) -> float:
 
 def warm_up_lazy_imports():
     """PyTorch imports torch._dynamo (and sympy) when the first optimizer is created: about 1.5 s,
-    once per process. Both children pay it here, before their clocks start."""
+    once per process. Every child pays it here, before its clock starts."""
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
-PIPELINES = {"textbook": textbook_epoch, "d2l_utils": lambda root: d2l_utils_epoch()}
-
-
-def epoch_in_new_process(pipeline: str, root: Path) -> float:
-    out = subprocess.run([sys.executable, __file__, "--one-epoch", pipeline, "--root", str(root)],
+def epochs_in_new_process(row: str, root: Path) -> list[float]:
+    out = subprocess.run([sys.executable, __file__, "--one", row, "--root", str(root)],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(out.splitlines()[-1])["sec"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--one-epoch", choices=PIPELINES, help=argparse.SUPPRESS)  # the child's job
+    parser.add_argument("--one", choices=ROWS, help=argparse.SUPPRESS)  # the child's job
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one_epoch:
+    if args.one:
         warm_up_lazy_imports()
         torch.manual_seed(0)
-        print(json.dumps({"sec": PIPELINES[args.one_epoch](args.root)}))
+        print(json.dumps({"sec": ROWS[args.one](args.root)}))
         return
+    rows = [r for r in ROWS if not (args.skip_compile and r == "torch.compile")]
     root = textbook_dataset_root()
-    times = {"textbook": [], "d2l_utils": []}
+    times = {r: [] for r in rows}
     try:
         for i in range(args.repeats):
-            order = list(times) if i % 2 == 0 else list(times)[::-1]  # a b, b a, a b, ...
-            for name in order:
-                times[name].append(epoch_in_new_process(name, root))
-            print(f"repeat {i + 1}: textbook {times['textbook'][-1]:.1f} s, "
-                  f"d2l_utils {times['d2l_utils'][-1]:.1f} s", flush=True)
+            for row in (rows if i % 2 == 0 else rows[::-1]):  # a b c, c b a, a b c, ...
+                times[row].append(epochs_in_new_process(row, root))
+            print(f"repeat {i + 1}: " + ", ".join(f"{r} {' + '.join(f'{s:.1f}' for s in t[-1])} s"
+                                                  for r, t in times.items()), flush=True)
     finally:
         shutil.rmtree(root)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"\n| pipeline (one epoch, {torch.get_num_threads()} threads) | median s | runs |")
-    print("|---|---|---|")
-    for name, values in times.items():
-        print(f"| {name} | {med[name]:.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
-    print(f"\nd2l_utils is {med['textbook'] / med['d2l_utils']:.1f}x faster than the textbook pipeline")
+    table = [(r, statistics.median(t[-1] for t in times[r]), [t[-1] for t in times[r]]) for r in rows]
+    base = table[0][1]
+    print(f"\n| one epoch of the classic recipe ({torch.get_num_threads()} threads) | median s | "
+          "vs textbook | runs (s) |")
+    print("|---|---|---|---|")
+    for name, med, runs in table:
+        label = f"{name} (steady state)" if name == "torch.compile" else name
+        print(f"| {label} | {med:.1f} | {base / med:.1f}x | {', '.join(f'{v:.1f}' for v in runs)} |")
+    if "torch.compile" in times:
+        first = statistics.median(t[0] for t in times["torch.compile"])
+        print(f"| torch.compile, first epoch (compilation included) | {first:.1f} | {base / first:.1f}x | "
+              f"{', '.join(f'{t[0]:.1f}' for t in times['torch.compile'])} |")
+    fused = dict((n, m) for n, m, _ in table)["fused step (d2l_utils)"]
+    print(f"\nd2l_utils (python -m d2l_utils train) is {base / fused:.1f}x faster than the textbook pipeline")
     if not args.skip_memory:
         print(f"peak RSS of a 2-epoch CLI run: {peak_rss_of_cli():.2f} GB")
 
