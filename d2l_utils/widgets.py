@@ -324,11 +324,11 @@ class ConvExplorer(_Explorer):
         axes = fig.subplots(1, 5, width_ratios=[1.3, 1, 1, 1, 1.3])
         kh, kw = self.kernel.shape
         r, c = self.window
-        axes[0].imshow(_np(self.padded), cmap=IMAGE_CMAP)
+        lo, hi = min(float(self.padded.min()), 0.0), max(float(self.padded.max()), 1.0)  # at least 0..1
+        axes[0].imshow(_np(self.padded), cmap=IMAGE_CMAP, vmin=lo, vmax=hi)
         axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), kw, kh, fill=False, ec="red", lw=2))
         axes[0].set_title(f"input{' (padded)' if self.padding else ''}, window at ({r}, {c})", fontsize=9)
         small = max(kh, kw) <= 7
-        lo, hi = float(self.padded.min()), float(self.padded.max())
         for ax, data, title, signed in ((axes[1], self.patch, "input patch", False),
                                         (axes[2], self.kernel, f"kernel: {self.kernel_name}", True),
                                         (axes[3], self.product, "patch x kernel (elementwise)", True)):
