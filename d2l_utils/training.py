@@ -279,6 +279,10 @@ def save_checkpoint(net, path, model: str, history: History | None = None, **met
     return path
 
 
+def _first_line(err: Exception) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0][:200]
+
+
 def load_checkpoint(path, device="cpu", model: str | None = None):
     """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
     file cannot run code). With ``model``, the file must hold that model. Returns ``(net, payload)``
@@ -292,12 +296,11 @@ def load_checkpoint(path, device="cpu", model: str | None = None):
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
-        reason = str(err).splitlines()[0][:200]
         raise CheckpointError(f"The checkpoint {path} is truncated or corrupted (PyTorch says: "
-                              f"{reason}). {CHECKPOINT_FIX}") from None
+                              f"{_first_line(err)}). {CHECKPOINT_FIX}") from None
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"The checkpoint {path} holds Python objects besides weights, so it cannot "
-                              f"be read with weights only ({str(err).splitlines()[0][:200]}). Load only "
+                              f"be read with weights only ({_first_line(err)}). Load only "
                               f"files you trust, and then not with this helper. {CHECKPOINT_FIX}") from None
     if not (isinstance(payload, dict) and payload.get("model") in MODELS and "state_dict" in payload):
         found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__

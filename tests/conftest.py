@@ -1,13 +1,24 @@
 """Shared fixtures for the unit tests."""
 
-import pytest
-from fakes import write_fake_fashion
+import os
 
-import d2l_utils.data as data
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off-screen, before pyplot is imported
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from fakes import write_fake_fashion  # noqa: E402
+
+import d2l_utils.data as data  # noqa: E402
+
+# The tests train on a few dozen tiny images: one thread is faster than several there, and far faster
+# on a machine whose cores are busy with other work (threads spin waiting for each other). No test
+# depends on the thread count; the bit-for-bit comparisons compare runs made with the same setting.
+torch.set_num_threads(1)
 
 
 @pytest.fixture
 def fake_dir(tmp_path):
+    """Four small IDX files (96 training and 32 test images) whose bright bar tells the class."""
     return write_fake_fashion(tmp_path / "fake")
 
 
@@ -20,3 +31,9 @@ def isolated(tmp_path, monkeypatch):
     data._load_folder.cache_clear()
     yield tmp_path
     data._load_folder.cache_clear()
+
+
+@pytest.fixture
+def fake_iters(isolated, fake_dir):
+    """``(train_iter, test_iter)`` over the fake data, in batches of 16 (6 and 2 batches)."""
+    return data.load_data_fashion_mnist(16, root=fake_dir)

@@ -150,6 +150,7 @@ def _scratch_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return python, env
 
 
+@pytest.mark.slow
 def test_postbuild_installs_d2l_utils(tmp_path):
     """Run binder/postBuild, as repo2docker does, on a copy of the repository in a scratch venv."""
     repo = tmp_path / "repo"
@@ -201,6 +202,7 @@ MEMORY_PROBE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_training_fits_in_binders_memory():
     """mybinder.org gives a session 2 GB, shared by the Jupyter server and every open kernel.
 

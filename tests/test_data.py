@@ -1,7 +1,10 @@
-"""The Fashion-MNIST loader: real data, and every DataError path on small files we write."""
+"""d2l_utils.data: the real data set, batches and subsets, where the files come from, and every
+DataError path on small IDX files the tests write."""
 
 import gzip
 import math
+import sys
+import types
 
 import pytest
 import torch
@@ -9,9 +12,9 @@ from fakes import write_fake_fashion, write_idx
 
 import d2l_utils
 import d2l_utils.data as data
-from d2l_utils import DataError, load_data_fashion_mnist
+from d2l_utils import DataError, TensorBatches, load_data_fashion_mnist, subset, to_unit_range
 
-# --- the real data set (Debian's package, or wherever find_data_dir finds it) ----------------------
+# --- the real data set (Debian's package, or wherever find_data_dir finds it) -----------------------------
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +30,10 @@ def test_real_data_batches(real_iters):
     assert X.shape == (256, 1, 28, 28) and X.dtype == torch.float32
     assert y.shape == (256,) and y.dtype == torch.int64
     assert 0.0 <= float(X.min()) and float(X.max()) <= 1.0 and float(X.max()) > 0.9
-    assert set(torch.cat([y for _, y in test_iter]).tolist()) == set(range(10))
-    assert sum(len(y) for _, y in train_iter) == 60_000
-    assert torch.bincount(torch.cat([y for _, y in train_iter])).tolist() == [6000] * 10
+    assert torch.bincount(train_iter.labels).tolist() == [6000] * 10  # balanced classes
+    test_labels = [y for _, y in test_iter]  # one pass over the test set: 40 batches, the last of 16
+    assert len(test_labels) == 40 and len(test_labels[-1]) == 10_000 - 39 * 256
+    assert torch.bincount(torch.cat(test_labels)).tolist() == [1000] * 10
 
 
 def test_training_order_reshuffles_and_is_reproducible(real_iters):
@@ -49,12 +53,85 @@ def test_resize(real_iters):
     assert X.shape == (32, 1, 64, 64)
 
 
+def test_images_stay_bytes_and_batches_are_floats_in_the_unit_range(real_iters):
+    train_iter, test_iter = real_iters
+    for it in (train_iter, test_iter):
+        assert it.images.dtype == torch.uint8 and it.images.shape[1:] == (1, 28, 28)
+    X, y = next(iter(test_iter))  # not shuffled: the first 256 test images
+    assert X.dtype == torch.float32 and X.shape == (256, 1, 28, 28)
+    assert torch.equal(X, test_iter.images[:256].float() / 255) and torch.equal(y, test_iter.labels[:256])
+    assert float(X.min()) == 0.0 and float(X.max()) == 1.0
+
+
 def test_labels_and_names():
     names = d2l_utils.get_fashion_mnist_labels(torch.tensor([0, 9, 6]))
     assert names == ["T-shirt/top", "Ankle boot", "Shirt"]
 
 
-# --- where the files come from ----------------------------------------------------------------------
+# --- batches, subsets and the unit range on small in-memory data ------------------------------------------
+
+
+def _bytes(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 1, 28, 28), generator=g, dtype=torch.uint8), torch.arange(n) % 10
+
+
+def test_to_unit_range():
+    images = torch.tensor([0, 51, 255], dtype=torch.uint8)
+    out = to_unit_range(images)
+    assert out.dtype == torch.float32 and out.tolist() == pytest.approx([0.0, 0.2, 1.0])
+    floats = torch.tensor([0.25, 0.5])
+    assert torch.equal(to_unit_range(floats), floats)  # floats are kept as they are (not divided again)
+    assert to_unit_range(images).data_ptr() != images.data_ptr()  # the bytes are not touched
+
+
+def test_tensor_batches_converts_each_batch_and_keeps_the_bytes():
+    images, labels = _bytes(10)
+    batches = TensorBatches(images, labels, 4)
+    assert batches.images is images and len(batches) == 3
+    got = list(batches)
+    assert [len(y) for _, y in got] == [4, 4, 2]
+    for i, (X, y) in enumerate(got):
+        assert X.dtype == torch.float32 and y.dtype == torch.int64
+        assert torch.equal(X, images[4 * i: 4 * i + 4].float() / 255)
+        assert 0.0 <= float(X.min()) and float(X.max()) <= 1.0
+    assert images.dtype == torch.uint8  # the data set itself stays in bytes
+
+
+def test_tensor_batches_shuffle_covers_everything_once():
+    images, _ = _bytes(10)
+    torch.manual_seed(0)
+    seen = torch.cat([y for _, y in TensorBatches(images, torch.arange(10), 3, shuffle=True)])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+
+
+@pytest.mark.parametrize("batch_size", [0, -4, 2.5, "16", None])
+def test_tensor_batches_rejects_bad_batch_sizes(batch_size):
+    images, labels = _bytes(4)
+    with pytest.raises(ValueError, match="batch_size"):
+        TensorBatches(images, labels, batch_size)
+
+
+def test_tensor_batches_rejects_mismatched_lengths():
+    images, labels = _bytes(4)
+    with pytest.raises(ValueError, match="4 images but 3 labels"):
+        TensorBatches(images, labels[:3], 2)
+
+
+def test_subset_keeps_the_first_examples_and_the_settings():
+    images, labels = _bytes(20)
+    full = TensorBatches(images, labels, 4, shuffle=True, resize=32)
+    part = subset(full, 10)
+    assert len(part.labels) == 10 and torch.equal(part.images, images[:10])
+    assert torch.equal(part.labels, labels[:10])
+    assert part.batch_size == 4 and part.shuffle and part.resize == 32 and len(part) == 3
+    assert not subset(full, 10, shuffle=False).shuffle
+    X, _ = next(iter(subset(full, 10, shuffle=False)))
+    assert X.shape == (4, 1, 32, 32)
+    assert len(subset(full, 100).labels) == 20  # asking for more than there is gives everything
+
+
+# --- where the files come from ----------------------------------------------------------------------------
 
 
 def test_root_then_env_then_cache_then_debian(isolated, monkeypatch):
@@ -81,13 +158,18 @@ def test_named_folder_without_files_does_not_fall_back(isolated, monkeypatch):
     assert "train-images-idx3-ubyte" in str(err.value) and str(empty) in str(err.value)
 
 
-def test_no_data_and_no_network_lists_the_three_ways(isolated, monkeypatch):
-    import torchvision
+def fake_torchvision(monkeypatch, fashion_mnist):
+    """Stand in for torchvision (importing the real one takes seconds): ``_download`` imports it lazily."""
+    module = types.ModuleType("torchvision")
+    module.datasets = types.SimpleNamespace(FashionMNIST=fashion_mnist)
+    monkeypatch.setitem(sys.modules, "torchvision", module)
 
+
+def test_no_data_and_no_network_lists_the_three_ways(isolated, monkeypatch):
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", offline)
+    fake_torchvision(monkeypatch, offline)
     with pytest.raises(DataError) as err:
         load_data_fashion_mnist(256)
     message = str(err.value)
@@ -96,7 +178,21 @@ def test_no_data_and_no_network_lists_the_three_ways(isolated, monkeypatch):
         assert way in message
 
 
-# --- every corruption is caught and named --------------------------------------------------------------
+def test_find_data_dir_without_download_raises_and_does_not_download(isolated, monkeypatch):
+    def no_download(*args, **kwargs):
+        pytest.fail("find_data_dir(download=False) tried to download")
+
+    fake_torchvision(monkeypatch, no_download)
+    with pytest.raises(DataError, match="was not found on this machine") as err:
+        data.find_data_dir(download=False)
+    message = str(err.value)
+    for way in ("make data", "apt-get install dataset-fashion-mnist", "FASHION_MNIST_DIR",
+                str(data.cache_dir())):
+        assert way in message
+    assert not data.cache_dir().exists()  # nothing was created in the cache either
+
+
+# --- every corruption is caught and named -----------------------------------------------------------------
 
 
 def _corrupt(fake_dir, stem, raw: bytes, compress=True):

@@ -1,19 +1,13 @@
-"""The explorers of d2l_utils.widgets, built without a browser: move the controls, check the state."""
+"""d2l_utils.widgets, built without a browser: move the controls, check the state, the controls and
+the drawing (the one mechanism: control_values/control_limits, set(), a PNG in an Output)."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from d2l_utils import TEXT_LABELS
-from d2l_utils.widgets import (
-    KERNELS,
-    ConvExplorer,
-    DatasetBrowser,
-    PredictionExplorer,
-    ShapeCalculator,
-    conv_output_size,
-    widgets_available,
-)
+from d2l_utils import TEXT_LABELS, ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalculator
+from d2l_utils.widgets import KERNELS, conv_output_size, widgets_available
 
 pytest.importorskip("ipywidgets")
 
@@ -26,10 +20,39 @@ def data():
     return images, labels
 
 
+def png(explorer):
+    (output,) = explorer._out.outputs
+    assert output["output_type"] == "display_data"
+    data = output["data"]["image/png"]
+    assert data.startswith("iVBOR")  # base64 of a PNG
+    return data
+
+
+def controls_match_state(explorer):
+    for name, value in explorer.control_values().items():
+        assert explorer.controls[name].value == value, name
+    for name, largest in explorer.control_limits().items():
+        assert explorer.controls[name].max == largest, name
+
+
+def corr2d(X, K):
+    """Cross-correlation written out, as notebook 01 defines it."""
+    h, w = K.shape
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
 def test_no_frontend_outside_a_kernel(monkeypatch):
     assert not widgets_available()  # pytest is no Jupyter kernel
     monkeypatch.setenv("D2L_STATIC_WIDGETS", "1")
     assert not widgets_available()
+    assert DatasetBrowser(torch.zeros(1, 1, 28, 28, dtype=torch.uint8), [0]).static
+
+
+# --- the data set browser ---------------------------------------------------------------------------------
 
 
 def test_dataset_browser_follows_its_controls(data):
@@ -39,18 +62,37 @@ def test_dataset_browser_follows_its_controls(data):
     browser.controls["class_index"].value = 3
     browser.controls["index"].value = 2
     assert browser.dataset_index == 23  # third image of class 3: positions 3, 13, 23, ...
-    assert browser.name == "Dress"
+    assert browser.name == "Dress" and browser.control_values() == {"class_index": 3, "index": 2}
     assert torch.equal(browser.image, images[23].float() / 255)
     assert browser.controls["index"].max == 4  # five images per class
+    assert "image 3 of 5 in the class, #23 in the data set" in browser.title
     browser.controls["class_index"].value = 9
     assert browser.dataset_index == 29 and browser.name == "Ankle boot"
+    controls_match_state(browser)
+
+
+def test_dataset_browser_slider_follows_the_class_size():
+    labels = torch.tensor([0, 0, 0, 0, 0, 1, 1])  # five T-shirts, two trousers
+    browser = DatasetBrowser(torch.zeros(7, 1, 28, 28, dtype=torch.uint8), labels, static=False)
+    browser.controls["index"].value = 4
+    browser.controls["class_index"].value = 1
+    assert browser.index == 1 and browser.dataset_index == 6  # clamped to the class
+    assert browser.control_limits() == {"index": 1}
+    controls_match_state(browser)
+    browser.set(class_index=0, index=3)  # set() in code moves the controls too
+    assert browser.controls["class_index"].value == 0 and browser.controls["index"].value == 3
+    controls_match_state(browser)
 
 
 def test_dataset_browser_clamps_and_rejects(data):
     browser = DatasetBrowser(*data, static=True)
     assert browser.set(class_index=1, index=99).index == 4
-    with pytest.raises(ValueError):
+    assert browser.set(index=-3).index == 0
+    with pytest.raises(ValueError, match="class_index"):
         browser.set(class_index=10)
+
+
+# --- the convolution explorer -----------------------------------------------------------------------------
 
 
 def test_conv_output_is_the_sum_of_the_elementwise_product():
@@ -61,17 +103,33 @@ def test_conv_output_is_the_sum_of_the_elementwise_product():
     kernel = KERNELS["vertical edges"]
     manual = sum(float(image[7 + i, 11 + j] * kernel[i, j]) for i in range(3) for j in range(3))
     assert explorer.output_value == pytest.approx(manual, abs=1e-5)
-    assert float(explorer.feature_map[7, 11]) == pytest.approx(manual, abs=1e-5)
-    assert explorer.feature_map.shape == (26, 26)
     assert torch.equal(explorer.patch, image[7:10, 11:14])
+    assert torch.equal(explorer.product, image[7:10, 11:14] * kernel)
+    assert explorer.output_value == pytest.approx(float(explorer.product.sum()))
     explorer.controls["kernel"].value = "blur (3x3 mean)"
     assert explorer.output_value == pytest.approx(float(image[7:10, 11:14].mean()), abs=1e-5)
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_conv_feature_map_is_the_cross_correlation(kernel):
+    torch.manual_seed(1)
+    image = torch.rand(12, 10)
+    explorer = ConvExplorer(image, kernel=kernel, static=True)
+    expected = corr2d(image, KERNELS[kernel])
+    assert explorer.feature_map.shape == (10, 8) == explorer.out_shape
+    assert torch.allclose(explorer.feature_map, expected, atol=1e-5)
+    assert torch.allclose(explorer.feature_map,
+                          F.conv2d(image[None, None], KERNELS[kernel][None, None])[0, 0], atol=1e-6)
+    for row, col in ((0, 0), (3, 5), (9, 7)):  # each cell is the sum over its window
+        explorer.set(row=row, col=col)
+        assert explorer.output_value == pytest.approx(float(expected[row, col]), abs=1e-5)
 
 
 def test_conv_explorer_with_custom_kernel_padding_and_stride():
     image = torch.arange(36.0).reshape(6, 6)
     kernel = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     explorer = ConvExplorer(image, kernel=kernel, padding=1, stride=2, static=False)
+    assert explorer.kernel_name == "custom" and "custom" in explorer.controls["kernel"].options
     assert explorer.out_shape == (4, 4) == tuple(explorer.feature_map.shape)
     assert explorer.controls["row"].max == 3
     explorer.controls["row"].value, explorer.controls["col"].value = 0, 0
@@ -79,9 +137,33 @@ def test_conv_explorer_with_custom_kernel_padding_and_stride():
     explorer.set(row=2, col=1)  # window at (4, 2) of the padded image = (3, 1) of the image
     expected = float((image[3:5, 1:3] * kernel).sum())
     assert explorer.output_value == pytest.approx(expected)
+    assert explorer.output_value == pytest.approx(float(explorer.feature_map[2, 1]))
     assert explorer.controls["row"].value == 2  # set() moves the sliders too
     explorer.set(row=100)
     assert explorer.row == 3
+    controls_match_state(explorer)
+
+
+def test_conv_explorer_slider_range_follows_the_kernel():
+    explorer = ConvExplorer(torch.rand(6, 6), kernel=torch.ones(2, 2), static=False)
+    assert explorer.control_limits() == {"row": 4, "col": 4}
+    explorer.controls["row"].value = 4
+    explorer.controls["kernel"].value = "sharpen"  # 3x3: a 4x4 feature map
+    assert explorer.control_limits() == {"row": 3, "col": 3}
+    assert explorer.row == 3 and explorer.controls["row"].value == 3 and explorer.controls["row"].max == 3
+    controls_match_state(explorer)
+
+
+def test_conv_explorer_rejects():
+    with pytest.raises(ValueError, match="one grayscale image"):
+        ConvExplorer(torch.rand(2, 3, 5, 5))
+    with pytest.raises(ValueError, match="unknown kernel"):
+        ConvExplorer(torch.rand(5, 5), kernel="emboss")
+    with pytest.raises(ValueError, match="does not fit"):
+        ConvExplorer(torch.rand(2, 2), kernel="sharpen")
+
+
+# --- the shape calculator ---------------------------------------------------------------------------------
 
 
 def test_shape_calculator_defaults_are_lenet():
@@ -90,6 +172,8 @@ def test_shape_calculator_defaults_are_lenet():
     shapes = [s for _, s in calc.shapes]
     assert shapes == [(1, 1, 28, 28), (1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10), (1, 16, 5, 5),
                       (1, 400), (1, 120), (1, 84), (1, 10)]
+    assert calc.control_values() == ShapeCalculator.DEFAULTS
+    controls_match_state(calc)
 
 
 @pytest.mark.parametrize("k1,p1,s1,k2,p2,s2,pool", [(3, 1, 1, 3, 0, 1, 2), (5, 0, 2, 3, 1, 1, 1),
@@ -113,13 +197,15 @@ def test_shape_calculator_explains_instead_of_crashing():
     calc = ShapeCalculator(static=False)
     calc.controls["k2"].value = 3
     assert "576" in calc.error and "400" in calc.error and "nn.Linear(576, 120)" in calc.error
+    assert calc.shapes[-1] == ("Flatten", (1, 576))  # computed as far as it goes
     calc.set(k1=9, p1=0, s1=3, k2=3)  # 28 -> 7 -> 3 -> 1 -> pooling 2x2 on 1x1 is impossible
     assert calc.shapes[-1][1] == (1, 16, 1, 1)
     assert "does not fit" in calc.error and "= 0" in calc.error
     assert "problem:" in calc.text
+    assert calc.controls["k1"].value == 9 and calc.controls["s1"].value == 3  # set() moved the sliders
     calc.set(**ShapeCalculator.DEFAULTS)
-    assert calc.error is None and calc.controls["k1"].value == 5
-    with pytest.raises(TypeError):
+    assert calc.error is None and calc.controls["k1"].value == 5 and "problem" not in calc.text
+    with pytest.raises(TypeError, match="unknown setting"):
         calc.set(kernel=3)
 
 
@@ -128,6 +214,9 @@ def test_conv_output_size_formula():
     assert conv_output_size(28, 2, 0, 2) == 14
     assert conv_output_size(14, 5) == 10
     assert conv_output_size(4, 5) == 0
+
+
+# --- the prediction explorer ------------------------------------------------------------------------------
 
 
 class _Fixed(nn.Module):
@@ -144,11 +233,14 @@ class _Fixed(nn.Module):
         return logits
 
 
-def test_prediction_explorer_state():
-    n = 20
+def numbered_images(n=20):
     images = torch.zeros(n, 1, 28, 28, dtype=torch.uint8)
     images[:, 0, 0, 0] = torch.arange(n, dtype=torch.uint8)  # image i carries its number
-    labels = torch.arange(n) % 10
+    return images, torch.arange(n) % 10
+
+
+def test_prediction_explorer_state():
+    images, labels = numbered_images()
     explorer = PredictionExplorer(_Fixed(), images, labels, static=False)
     explorer.controls["index"].value = 4
     assert explorer.dataset_index == 4
@@ -157,13 +249,56 @@ def test_prediction_explorer_state():
     p = explorer.probabilities
     assert p.sum() == pytest.approx(1.0) and int(p.argmax()) == 2
     assert float(p[2]) == pytest.approx(torch.softmax(torch.tensor([2.0] + [0.0] * 9), 0)[0].item())
+    controls_match_state(explorer)
+
+
+def test_prediction_explorer_mistakes_filter():
+    images, labels = numbered_images()
+    explorer = PredictionExplorer(_Fixed(), images, labels, static=False)
+    explorer.controls["index"].value = 4
     # (3 i) % 10 == i % 10 only for i % 5 == 0: images 0, 5, 10, 15 are right
     explorer.controls["show"].value = "correct only"
-    assert explorer.controls["index"].max == 3
+    assert explorer.members.tolist() == [0, 5, 10, 15] and explorer.controls["index"].max == 3
     assert explorer.dataset_index == 15 and explorer.correct  # index 4 clamped to the last one
     explorer.controls["show"].value = "mistakes only"
+    assert len(explorer.members) == 16 and explorer.controls["index"].max == 15
     explorer.controls["index"].value = 0
     assert explorer.dataset_index == 1 and not explorer.correct
+    for i in range(16):
+        explorer.set(index=i)
+        assert not explorer.correct  # the filter shows mistakes only
+    explorer.set(show="all images", index=19)
+    assert explorer.dataset_index == 19 and explorer.controls["show"].value == "all images"
+    with pytest.raises(ValueError, match="show must be one of"):
+        explorer.set(show="some")
+
+
+def test_prediction_explorer_without_mistakes():
+    images, labels = numbered_images(10)
+    labels = (torch.arange(10) * 3) % 10  # the 'network' is always right
+    explorer = PredictionExplorer(_Fixed(), images, labels, show="mistakes only", static=True)
+    assert len(explorer.members) == 0
+    with pytest.raises(LookupError, match="no image"):
+        explorer.dataset_index  # noqa: B018
+    ax = explorer.figure().axes[0]
+    assert "no image" in ax.texts[0].get_text()
+
+
+def test_prediction_explorer_figure_colours():
+    from matplotlib.colors import to_rgba
+
+    from d2l_utils.plots import CORRECT_COLOR, MISTAKE_COLOR
+
+    images, labels = numbered_images()
+    explorer = PredictionExplorer(_Fixed(), images, labels, index=4, static=True)
+    ax_img, ax_bar = explorer.figure().axes
+    colors = [to_rgba(bar.get_facecolor()) for bar in ax_bar.patches]
+    assert len(colors) == 10
+    assert colors[4] == to_rgba(CORRECT_COLOR) and colors[2] == to_rgba(MISTAKE_COLOR)  # true, predicted
+    assert "wrong" in ax_bar.get_title() and "true: Coat" in ax_img.get_title()
+
+
+# --- drawing ----------------------------------------------------------------------------------------------
 
 
 def test_static_explorers_draw_one_figure(data):
@@ -176,18 +311,36 @@ def test_static_explorers_draw_one_figure(data):
     for explorer in explorers:
         assert explorer.widget is None and not explorer.controls
         assert isinstance(explorer.figure(), Figure)
+    assert len(explorers[1].figure().axes) == 5  # image, patch, kernel, product, feature map
 
 
-def test_live_explorers_redraw_into_their_output(data):
+def test_every_live_explorer_redraws_when_a_control_moves(data):
     images, labels = data
-    browser = DatasetBrowser(images, labels, static=False)
-    assert not browser.live and browser._out.outputs == ()  # no kernel here: nothing drawn yet
-    browser.live = True
-    browser.controls["index"].value = 1
-    first = browser._out.outputs
-    assert len(first) == 1 and first[0]["data"]["image/png"].startswith("iVBOR")  # base64 of a PNG
-    browser.controls["class_index"].value = 4
-    assert browser._out.outputs[0]["data"]["image/png"] != first[0]["data"]["image/png"]
+    cases = [
+        (DatasetBrowser(images, labels, static=False), "class_index", 4),
+        (ConvExplorer(images[0], static=False), "row", 12),
+        (ConvExplorer(images[0], static=False), "kernel", "sharpen"),
+        (ShapeCalculator(static=False), "k2", 3),
+        (PredictionExplorer(_Fixed(), *numbered_images(), static=False), "show", "mistakes only"),
+    ]
+    for explorer, name, value in cases:
+        assert not explorer.live and explorer._out.outputs == ()  # no kernel here: nothing drawn yet
+        explorer.live = True
+        explorer.set()  # (state unchanged: no redraw without a control event)
+        assert explorer._out.outputs == ()
+        explorer.controls[name].value = explorer.controls[name].value  # no change, no event
+        assert explorer._out.outputs == ()
+        # draw the current state, then move the control and expect another picture
+        explorer._render()
+        before = png(explorer)
+        explorer.controls[name].value = value
+        assert png(explorer) != before, (type(explorer).__name__, name)
+        assert explorer.control_values()[name] == value
+        controls_match_state(explorer)
+
+
+def test_shape_calculator_text_follows_its_controls():
     calc = ShapeCalculator(static=False)
+    assert "All layers fit together" in calc._text.value
     calc.controls["k2"].value = 3
     assert "Problem" in calc._text.value and "576" in calc._text.value

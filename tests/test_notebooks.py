@@ -1,0 +1,223 @@
+"""The notebooks follow the collection's conventions (structure only: nothing is executed here).
+
+Title and time in cell 0 and in notebooks/README.md, one mechanism for hidden solutions, imports of
+public names only, no performance internals before notebook 08, projector_style() everywhere, few
+cells exempt from nbval's comparison, and each explorer in the notebook that teaches its idea.
+"""
+
+import ast
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+import d2l_utils
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
+INTERNALS = ("fused_forward", "_pool", "channels_last", "d2l_utils.fast")
+EXEMPT_TAGS = {"nbval-ignore-output", "nbval-skip"}
+EXPLORERS = {  # notebook number -> what it must do in code
+    "01": ["def corr2d", "ConvExplorer("],
+    "03": ["ShapeCalculator("],
+    "04": ["DatasetBrowser("],
+    "06": ["AdamW(", "OneCycleLR("],
+    "07": ["PredictionExplorer("],
+}
+
+
+def test_there_are_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS][:7] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@cache
+def load(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def number(path: Path) -> str:
+    return path.name[:2]
+
+
+def tags(cell) -> set:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@cache
+def _python(source: str) -> str:
+    return TransformerManager().transform_cell(source)  # %magics and !shell lines become Python
+
+
+def tree(cell) -> ast.Module:
+    return ast.parse(_python(cell.source))
+
+
+def output_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(str(out.get("data", {}).get("text/plain", "")))
+        parts.extend(out.get("traceback", []))
+    return "\n".join(parts)
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=IDS)
+def notebook(request):
+    return request.param, load(request.param)
+
+
+# --- the house style --------------------------------------------------------------------------------------
+
+
+def test_title_and_time_in_cell_0(notebook):
+    path, nb = notebook
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    assert first.source.startswith(f"# {number(path)} · "), first.source.splitlines()[0]
+    assert TIME.search(first.source), "cell 0 needs '**Time:** about N minutes'"
+
+
+def test_readme_lists_each_notebook_with_its_time(notebook):
+    path, nb = notebook
+    readme = (NOTEBOOKS_DIR / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if f"({path.name})" in line]
+    assert lines, f"notebooks/README.md does not link {path.name}"
+    minutes = TIME.search(nb.cells[0].source)
+    assert minutes, "cell 0 states no time"
+    assert re.search(rf"\b{minutes.group(1)} ?min", lines[0]), \
+        f"README's line for {path.name} does not say {minutes.group(1)} min: {lines[0]}"
+
+
+def test_projector_style_is_called(notebook):
+    _, nb = notebook
+    calls = [node for cell in code_cells(nb) for node in ast.walk(tree(cell))
+             if isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "projector_style"
+                                                or getattr(node.func, "attr", None) == "projector_style")]
+    assert calls, "every notebook calls projector_style()"
+
+
+def test_code_cells_parse(notebook):
+    _, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            try:
+                tree(cell)
+            except SyntaxError as err:
+                pytest.fail(f"cell {i}: {err}")
+
+
+# --- hidden solutions: one mechanism ----------------------------------------------------------------------
+
+
+def test_solution_cells_are_hidden(notebook):
+    _, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        if "solution" not in tags(cell):
+            continue
+        jupyter = cell.metadata.get("jupyter", {})
+        assert jupyter.get("source_hidden") is True, f"cell {i}: solution without source_hidden"
+        if cell.cell_type == "code":
+            assert jupyter.get("outputs_hidden") is True, f"cell {i}: solution without outputs_hidden"
+
+
+def test_no_details_blocks(notebook):
+    _, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        assert "<details" not in cell.source.lower(), f"cell {i} uses <details>; tag a solution cell instead"
+
+
+def test_every_exercise_has_a_solution(notebook):
+    _, nb = notebook
+    cells = nb.cells
+    exercises = [i for i, c in enumerate(cells)
+                 if c.cell_type == "markdown" and c.source.lstrip().startswith("**Exercise")]
+    assert exercises, "the notebook has no exercise ('**Exercise k.** ...' markdown cells)"
+    for i in exercises:
+        assert "solution" not in tags(cells[i]), f"cell {i}: the exercise itself is tagged solution"
+        solutions = []
+        for j in range(i + 1, len(cells)):
+            cell = cells[j]
+            if "solution" in tags(cell):
+                solutions.append(j)
+            elif cell.cell_type == "markdown" and cell.source.lstrip().startswith(("**Exercise", "#")):
+                break
+        assert solutions, f"cell {i} ({cells[i].source[:40]!r}...) has no solution-tagged cell after it"
+        before = cells[solutions[0] - 1]
+        assert before.cell_type == "markdown" and "*Solution:" in before.source, \
+            f"cell {solutions[0] - 1}: the line before a solution says '*Solution: click ...*'"
+
+
+# --- imports and internals --------------------------------------------------------------------------------
+
+
+def test_imports_from_d2l_utils_are_public(notebook):
+    _, nb = notebook
+    public = set(d2l_utils.__all__)
+    for i, cell in enumerate(code_cells(nb)):
+        module = tree(cell)
+        aliases = set()
+        for node in ast.walk(module):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "d2l_utils":
+                assert node.module != "d2l_utils.fast" and "._" not in node.module, (i, node.module)
+                for alias in node.names:
+                    assert alias.name in public, \
+                        f"code cell {i}: {alias.name} from {node.module} is not public"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "d2l_utils":
+                        assert alias.name in ("d2l_utils",), f"code cell {i}: import {alias.name}"
+                        aliases.add(alias.asname or alias.name)
+        for node in ast.walk(module):
+            if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) in aliases:
+                assert node.attr in public, f"code cell {i}: d2l_utils.{node.attr} is not public"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if number(p) <= "07"], ids=lambda p: p.stem)
+def test_no_performance_internals_before_notebook_08(path):
+    nb = load(path)
+    for i, cell in enumerate(nb.cells):
+        text = cell.source + "\n" + output_text(cell)
+        found = [s for s in INTERNALS if s in text]
+        assert not found, f"cell {i} mentions {found} (notebook 08's business)"
+
+
+# --- nbval: few exempt cells ------------------------------------------------------------------------------
+
+
+def test_at_most_a_fifth_of_the_cells_with_output_are_exempt(notebook):
+    _, nb = notebook
+    with_output = [c for c in code_cells(nb) if c.get("outputs")]
+    exempt = [c for c in with_output if tags(c) & EXEMPT_TAGS]
+    assert len(exempt) <= 0.2 * len(with_output), \
+        f"{len(exempt)} of {len(with_output)} code cells with output are exempt from nbval"
+    assert not tags(nb.cells[0]) & EXEMPT_TAGS and "nbval-skip" not in json.dumps(nb.metadata)
+
+
+# --- each idea in its notebook ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nn_, needles", sorted(EXPLORERS.items()))
+def test_each_notebook_does_what_it_teaches(nn_, needles):
+    paths = [p for p in NOTEBOOKS if number(p) == nn_]
+    assert paths, f"no notebook {nn_}"
+    nb = load(paths[0])
+    code = "\n".join(_python(c.source) for c in code_cells(nb))
+    for needle in needles:
+        if needle.startswith("def "):
+            names = {n.name for c in code_cells(nb) for n in ast.walk(tree(c))
+                     if isinstance(n, ast.FunctionDef)}
+            assert needle[4:] in names, f"notebook {nn_} does not define {needle[4:]}"
+        else:
+            calls = {getattr(n.func, "id", getattr(n.func, "attr", None))
+                     for c in code_cells(nb) for n in ast.walk(tree(c)) if isinstance(n, ast.Call)}
+            assert needle.rstrip("(") in calls and needle in code, f"notebook {nn_} never calls {needle}...)"

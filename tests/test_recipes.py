@@ -1,0 +1,273 @@
+"""d2l_utils.recipes: the flip augmentation, the modern set-up, both recipes on small fake data, the
+CLI's train_recipe, the ablation and checkpoint_or_train (both branches)."""
+
+import pytest
+import torch
+from torch import nn
+
+import d2l_utils.recipes as recipes
+from d2l_utils import (
+    ABLATION_ROWS,
+    RECIPES,
+    CheckpointError,
+    History,
+    ablation,
+    checkpoint_or_train,
+    lenet,
+    lenet_modern,
+    load_checkpoint,
+    modern_setup,
+    random_hflip,
+    save_checkpoint,
+    short_run,
+    train_classic,
+    train_modern,
+    train_recipe,
+)
+
+# --- the flip augmentation --------------------------------------------------------------------------------
+
+
+def mirror(img):
+    """Left-right mirror written out, column by column (no torch.flip)."""
+    width = img.shape[-1]
+    return torch.stack([img[..., width - 1 - c] for c in range(width)], dim=-1)
+
+
+def test_random_hflip_mirrors_a_random_subset_exactly():
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(200, 1, 28, 28, generator=g)
+    torch.manual_seed(0)
+    Y = random_hflip(X)
+    assert Y.shape == X.shape and Y.dtype == X.dtype
+    kept = [torch.equal(y, x) for x, y in zip(X, Y)]
+    mirrored = [torch.equal(y, mirror(x)) for x, y in zip(X, Y)]
+    assert all(k != m for k, m in zip(kept, mirrored))  # each image: exactly one of the two
+    assert 60 < sum(mirrored) < 140  # both happen, about half each
+    torch.manual_seed(0)
+    assert torch.equal(random_hflip(X), Y)  # torch's seed makes it reproducible
+    torch.manual_seed(1)
+    assert not torch.equal(random_hflip(X), Y)  # another seed, another subset
+    assert torch.equal(X, torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(1)))  # untouched
+
+
+def test_random_hflip_mirrors_whole_images_only():
+    X = torch.arange(2 * 2 * 3 * 4, dtype=torch.float32).reshape(2, 2, 3, 4)  # two 2-channel images
+    seen = set()
+    for seed in range(20):
+        torch.manual_seed(seed)
+        Y = random_hflip(X)
+        for x, y in zip(X, Y):
+            assert torch.equal(y, x) or torch.equal(y, mirror(x))  # every channel and row together
+            seen.add(torch.equal(y, x))
+    assert seen == {True, False}
+
+
+def test_random_hflip_keeps_channels_last_batches_working():
+    X = torch.rand(4, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    Y = random_hflip(X)
+    assert lenet_modern().eval()(Y).shape == (4, 10)
+
+
+# --- the modern set-up ------------------------------------------------------------------------------------
+
+
+def test_modern_setup_builds_the_recipe_with_the_given_numbers():
+    net = lenet_modern()
+    optimizer, scheduler, loss = modern_setup(net, num_epochs=3, steps_per_epoch=7, lr=0.02,
+                                              weight_decay=0.05, label_smoothing=0.2)
+    assert type(optimizer) is torch.optim.AdamW
+    assert [p for g in optimizer.param_groups for p in g["params"]] == list(net.parameters())
+    group = optimizer.param_groups[0]
+    assert group["weight_decay"] == 0.05 and group["max_lr"] == 0.02
+    assert type(scheduler) is torch.optim.lr_scheduler.OneCycleLR and scheduler.optimizer is optimizer
+    assert scheduler.total_steps == 21
+    assert group["lr"] == pytest.approx(0.02 / 25)  # one-cycle starts low and warms up ...
+    lrs = []  # the learning rate of each of the 21 steps
+    for _ in range(21):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    peak = lrs.index(max(lrs))
+    assert max(lrs) == pytest.approx(0.02, rel=0.05) and 4 <= peak <= 7  # ... over the first 30%,
+    assert lrs == sorted(lrs[:peak + 1]) + sorted(lrs[peak + 1:], reverse=True)  # then anneals
+    assert lrs[-1] < 1e-6  # to almost 0
+    assert type(loss) is nn.CrossEntropyLoss and loss.label_smoothing == 0.2
+
+
+def test_modern_setup_defaults():
+    optimizer, scheduler, loss = modern_setup(lenet_modern(), 10, 235)
+    assert optimizer.param_groups[0]["max_lr"] == 0.01 and optimizer.param_groups[0]["weight_decay"] == 0.01
+    assert scheduler.total_steps == 2350 and loss.label_smoothing == 0.1
+
+
+# --- both recipes on small fake data ----------------------------------------------------------------------
+
+
+def test_train_modern_runs_one_short_epoch(fake_iters, monkeypatch):
+    train_iter, test_iter = fake_iters
+    made, flips = [], []
+    real_setup = recipes.modern_setup
+
+    def spy_setup(*args, **kwargs):
+        made.append(real_setup(*args, **kwargs))
+        return made[-1]
+
+    def spy_flip(X):
+        flips.append(len(X))
+        return random_hflip(X)
+
+    monkeypatch.setattr(recipes, "modern_setup", spy_setup)
+    torch.manual_seed(0)
+    net, history = train_modern(train_iter, test_iter, num_epochs=1, device="cpu", augment=spy_flip,
+                                verbose=False)
+    assert type(net[0]).__name__ == "Normalize" and len(history) == 1
+    assert 0.0 <= history.test_acc[0] <= 1.0 and 0 < history.loss[0] < 5
+    assert flips == [16] * len(train_iter)  # every training batch is augmented
+    _, scheduler, loss = made[0]
+    assert scheduler.total_steps == len(train_iter) == scheduler.last_epoch  # stepped once per batch
+    assert loss.label_smoothing == 0.1
+
+
+def test_train_modern_defaults_to_flips(fake_iters, monkeypatch):
+    train_iter, test_iter = fake_iters
+    seen = []
+    monkeypatch.setattr(recipes, "train_ch5", lambda *args, **kwargs: seen.append(kwargs) or History())
+    train_modern(train_iter, test_iter, num_epochs=1, device="cpu")
+    assert seen[0]["augment"] is random_hflip and isinstance(seen[0]["optimizer"], torch.optim.AdamW)
+
+
+def test_train_classic_is_sgd_on_lenet(fake_iters):
+    train_iter, test_iter = fake_iters
+    torch.manual_seed(0)
+    net, history = train_classic(train_iter, test_iter, num_epochs=1, device="cpu", verbose=False)
+    assert [type(m) for m in net] == [type(m) for m in lenet()] and len(history) == 1
+    assert RECIPES == {"lenet": train_classic, "lenet-modern": train_modern}
+
+
+def test_short_run_is_quiet_and_picks_the_optimiser(fake_iters, capsys):
+    train_iter, test_iter = fake_iters
+    torch.manual_seed(0)
+    classic = short_run(lenet(), train_iter, test_iter, 1, modern=False)
+    torch.manual_seed(0)
+    modern = short_run(lenet(), train_iter, test_iter, 1, modern=True)
+    assert len(classic) == len(modern) == 1 and classic.loss != modern.loss
+    assert capsys.readouterr().out == ""
+
+
+# --- train_recipe: what the CLI runs ----------------------------------------------------------------------
+
+
+def test_train_recipe_saves_a_checkpoint(isolated, fake_dir, tmp_path):
+    path = tmp_path / "out" / "lenet.pt"
+    net, history = train_recipe("lenet", num_epochs=1, batch_size=32, device="cpu", root=fake_dir,
+                                save=path, verbose=False)
+    loaded, payload = load_checkpoint(path, model="lenet")
+    assert payload["history"] == history.as_dict()
+    assert payload["meta"] == {"epochs": 1, "batch_size": 32, "lr": None, "seed": 0}
+    net.eval()
+    assert all(torch.equal(a, b.cpu()) for a, b in zip(loaded.state_dict().values(),
+                                                       net.state_dict().values()))
+
+
+def test_train_recipe_is_reproducible_and_passes_lr(isolated, fake_dir):
+    runs = [train_recipe("lenet", 1, 32, seed=3, device="cpu", root=fake_dir, verbose=False)[1].loss
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = train_recipe("lenet", 1, 32, seed=3, device="cpu", root=fake_dir, lr=0.01, verbose=False)[1]
+    assert other.loss != runs[0]
+
+
+@pytest.mark.parametrize("where", ["folder", "/proc/nope/x.pt"])
+def test_train_recipe_refuses_an_unwritable_path_before_any_work(tmp_path, monkeypatch, where):
+    def too_late(*args, **kwargs):
+        pytest.fail("the save path must be checked before the data is loaded or anything trains")
+
+    monkeypatch.setattr(recipes, "load_data_fashion_mnist", too_late)
+    monkeypatch.setattr(recipes, "train_ch5", too_late)
+    save = tmp_path if where == "folder" else where
+    with pytest.raises(CheckpointError, match="cannot save to") as err:
+        train_recipe("lenet", 1, save=save)
+    assert str(save) in str(err.value)
+
+
+# --- the ablation -----------------------------------------------------------------------------------------
+
+
+def test_ablation_rows(fake_iters):
+    train_iter, test_iter = fake_iters
+    rows = ablation(train_iter, test_iter, num_epochs=1)
+    names = [r[0] for r in rows]
+    assert names == [name for name, _ in ABLATION_ROWS] + ["+ flips, label smoothing (= train_modern)"]
+    assert len(rows) == 6 and "+ input normalisation" in names
+    assert names[0].startswith("classic") and "lenet_modern" in names[4]
+    for name, sgd, adamw in rows[:-1]:
+        assert 0.0 <= sgd <= 1.0 and 0.0 <= adamw <= 1.0, name
+    assert rows[-1][1] is None and 0.0 <= rows[-1][2] <= 1.0
+    # each cell starts from the same seed: a second run gives the same table
+    assert ablation(train_iter, test_iter, num_epochs=1, rows=ABLATION_ROWS[:1]) == [rows[0], rows[-1]]
+
+
+# --- checkpoint_or_train ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_data_env(isolated, fake_dir, monkeypatch):
+    """The data as a learner's environment provides it: through FASHION_MNIST_DIR."""
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(fake_dir))
+    monkeypatch.delenv("D2L_CHECKPOINT_DIR", raising=False)
+    return fake_dir
+
+
+def test_checkpoint_or_train_trains_a_missing_checkpoint_then_loads_it(fake_data_env, tmp_path,
+                                                                       monkeypatch, capsys):
+    folder = tmp_path / "ck"
+    net, history = checkpoint_or_train("modern.pt", epochs=1, device="cpu", folder=folder)
+    assert "not found: training lenet-modern for 1 epochs" in capsys.readouterr().out
+    assert (folder / "modern.pt").is_file() and sorted(p.name for p in folder.iterdir()) == ["modern.pt"]
+    assert type(net[0]).__name__ == "Normalize" and not net.training
+    assert isinstance(history, History) and len(history) == 1
+    # the second time it loads the file: no training
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("retrained"))
+    again, history_again = checkpoint_or_train("modern.pt", epochs=1, device="cpu", folder=folder)
+    assert history_again.loss == history.loss
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), net.state_dict().values()))
+    assert capsys.readouterr().out == ""
+
+
+def test_checkpoint_or_train_looks_in_the_checkpoint_dir(fake_data_env, tmp_path, monkeypatch):
+    folder = tmp_path / "from-env"
+    save_checkpoint(lenet(), folder / "classic.pt", "lenet", History(loss=[1.0], train_acc=[0.5],
+                                                                      test_acc=[0.5], sec=[1.0]))
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("retrained"))
+    monkeypatch.setenv("D2L_CHECKPOINT_DIR", str(folder))
+    _, history = checkpoint_or_train("classic.pt", model="lenet", device="cpu")
+    assert history.loss == [1.0]
+    monkeypatch.delenv("D2L_CHECKPOINT_DIR")
+    monkeypatch.chdir(tmp_path)  # an absolute path is taken as it is
+    _, history = checkpoint_or_train(folder / "classic.pt", model="lenet", device="cpu")
+    assert history.loss == [1.0]
+
+
+def test_checkpoint_or_train_does_not_retrain_over_a_corrupt_file(fake_data_env, tmp_path, monkeypatch):
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("silently retrained"))
+    path = save_checkpoint(lenet_modern(), tmp_path / "modern.pt", "lenet-modern")
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupted") as err:
+        checkpoint_or_train(path, device="cpu")
+    assert str(path) in str(err.value) and "make checkpoints" in str(err.value)
+    assert path.read_bytes() == raw[: len(raw) // 2]  # left for the learner to look at or delete
+
+
+def test_checkpoint_or_train_refuses_another_models_file(fake_data_env, tmp_path, monkeypatch):
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("silently retrained"))
+    path = save_checkpoint(lenet(), tmp_path / "lenet_modern.pt", "lenet")
+    with pytest.raises(CheckpointError, match="holds a 'lenet' network, not the 'lenet-modern'"):
+        checkpoint_or_train(path, model="lenet-modern", device="cpu")
+
+
+def test_checkpoint_or_train_checks_the_folder_before_training(fake_data_env, monkeypatch):
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("trained first"))
+    with pytest.raises(CheckpointError, match="cannot save to /proc/nope/x.pt"):
+        checkpoint_or_train("x.pt", device="cpu", folder="/proc/nope")
