@@ -114,7 +114,8 @@ def train_ch5(net, train_iter, test_iter, loss, num_epochs, batch_size, device, 
 
     ``fast=True`` (the default) runs the batches in channels-last memory and each
     ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one autograd step (``d2l_utils.fast``, taught in
-    notebook 08): the same layers, bit for bit, in about two thirds of the time on a CPU.
+    notebook 08), in about two thirds of the time on a CPU. The fused step gives bit for bit what
+    the two layers give; channels-last convolutions may round differently in the last digits.
     ``fast=False`` runs the plain layers in PyTorch's default (NCHW) memory layout.
 
     Interrupting (Ctrl-C, or the kernel's stop button) ends training cleanly and returns the
