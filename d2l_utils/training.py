@@ -281,7 +281,8 @@ def save_checkpoint(net, path, model: str, history: History | None = None, **met
 
 
 def _first_line(err: Exception) -> str:
-    return (str(err).splitlines() or [type(err).__name__])[0][:200]
+    """The first sentence of an exception's message (PyTorch's can run on for lines)."""
+    return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
 
 
 def load_checkpoint(path, device="cpu", model: str | None = None):

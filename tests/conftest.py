@@ -1,8 +1,10 @@
 """Shared fixtures for the unit tests."""
 
-import os
+import matplotlib
 
-os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off-screen, before pyplot is imported
+# Figures are drawn off-screen in this process only. (Not through MPLBACKEND: the environment is
+# inherited by the kernels nbval starts in the same pytest run, where figures must reach the notebook.)
+matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
