@@ -47,7 +47,7 @@ lab: setup data
 # then every notebook again as another machine would run it.
 test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks
-	$(BIN)/pytest tests notebooks $(NBVAL)
+	$(BIN)/pytest tests notebooks $(NBVAL) --durations=12
 	$(MAKE) test-portable
 
 # The stored outputs must also hold on another CPU and thread count (see tests/nbval_sanitize.cfg).
