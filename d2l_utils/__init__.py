@@ -73,6 +73,7 @@ from .training import (
     check_writable,
     checkpoint_dir,
     evaluate_accuracy,
+    evaluation_mode,
     load_checkpoint,
     predict_ch5,
     save_checkpoint,
@@ -90,7 +91,7 @@ __all__ = [
     "parameter_table", "weight_layers",
     # training
     "CheckpointError", "History", "check_writable", "checkpoint_dir", "evaluate_accuracy",
-    "load_checkpoint", "predict_ch5", "save_checkpoint", "train_ch5", "try_gpu",
+    "evaluation_mode", "load_checkpoint", "predict_ch5", "save_checkpoint", "train_ch5", "try_gpu",
     # recipes
     "ABLATION_ROWS", "RECIPES", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip",
     "short_run", "train_classic", "train_modern", "train_recipe",

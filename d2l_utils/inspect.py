@@ -9,6 +9,7 @@ from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
 from .models import weight_layers
+from .training import evaluation_mode
 
 
 def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, scheduler=None,
@@ -80,12 +81,10 @@ def weight_gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
 def predict_probabilities(net, images, batch_size: int = 1024) -> torch.Tensor:
     """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode;
     the network's training mode is restored afterwards (notebook 07, the prediction explorer)."""
-    was_training = net.training
-    net.eval()
     device = next(net.parameters()).device
-    probs = [F.softmax(net(to_unit_range(images[i:i + batch_size]).to(device)), dim=1).cpu()
-             for i in range(0, len(images), batch_size)]
-    net.train(was_training)
+    with evaluation_mode(net):
+        probs = [F.softmax(net(to_unit_range(images[i:i + batch_size]).to(device)), dim=1).cpu()
+                 for i in range(0, len(images), batch_size)]
     return torch.cat(probs)
 
 
@@ -123,14 +122,12 @@ def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
 def feature_maps(net: nn.Sequential, images) -> dict[str, torch.Tensor]:
     """The outputs of every convolution for a batch of images, ``{"conv1": (N, C, H, W), ...}``,
     named as in :func:`~d2l_utils.models.weight_layers` (notebook 07)."""
-    was_training = net.training
-    net.eval()
     names = {id(layer): name for name, layer in weight_layers(net)}
     X = to_unit_range(images).to(next(net.parameters()).device)
     maps = {}
-    for layer in net:
-        X = layer(X)
-        if isinstance(layer, nn.Conv2d):
-            maps[names[id(layer)]] = X.cpu()
-    net.train(was_training)
+    with evaluation_mode(net):
+        for layer in net:
+            X = layer(X)
+            if isinstance(layer, nn.Conv2d):
+                maps[names[id(layer)]] = X.cpu()
     return maps

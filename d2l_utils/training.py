@@ -7,6 +7,7 @@ import pickle
 import tempfile
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,22 @@ def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
     return X.to(device)
 
 
+@contextmanager
+def evaluation_mode(net):
+    """Put ``net`` in evaluation mode (dropout off, batch norm using its running statistics) for a
+    ``with`` block, and give it back in the mode it was in, even after an error (notebooks 05, 07).
+    Anything that is not a module passes through unchanged."""
+    if not isinstance(net, nn.Module):
+        yield net
+        return
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
+
+
 def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> float:
     """Fraction of correctly classified examples, in evaluation mode and without gradients
     (notebook 05 writes the same function out).
@@ -49,24 +66,19 @@ def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> floa
     a :class:`~d2l_utils.data.TensorBatches` is read in batches of 1,024, in channels-last memory,
     with the fused sigmoid-pooling step (notebook 08); the accuracy is the same.
     """
-    if isinstance(net, nn.Module):
-        was_training = net.training
-        net.eval()
-        if device is None:
-            device = next(net.parameters()).device
+    if isinstance(net, nn.Module) and device is None:
+        device = next(net.parameters()).device
     device = torch.device(device or "cpu")
     if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
         data_iter = TensorBatches(data_iter.images, data_iter.labels,
                                   max(EVAL_BATCH_SIZE, data_iter.batch_size))
     forward = fused_forward(net) if fast else net
     correct, total = 0, 0
-    with torch.inference_mode():
+    with evaluation_mode(net), torch.inference_mode():
         for X, y in data_iter:
             X, y = _to(X, device, fast), y.to(device)
             correct += int((forward(X).argmax(dim=1) == y).sum())
             total += y.numel()
-    if isinstance(net, nn.Module):
-        net.train(was_training)
     return correct / total
 
 
@@ -213,8 +225,7 @@ def predict_ch5(net, test_iter, n: int = 10, device=None):
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
     device = device or next(net.parameters()).device
-    net.eval()
-    with torch.inference_mode():
+    with evaluation_mode(net), torch.inference_mode():
         preds = net(X.to(device)).argmax(dim=1).cpu()
     show_predictions(X, preds, y)
     return get_fashion_mnist_labels(preds), get_fashion_mnist_labels(y)

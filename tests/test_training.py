@@ -417,3 +417,31 @@ def test_checkpoint_dir_order(tmp_path, monkeypatch):
     assert checkpoint_dir() == Path.home() / "ck"
     monkeypatch.setenv("D2L_CHECKPOINT_DIR", "")
     assert checkpoint_dir() == Path("checkpoints")  # an empty variable counts as unset
+
+
+def test_evaluation_mode_restores_the_mode_even_after_an_error():
+    from d2l_utils import evaluation_mode, lenet_modern
+
+    net = lenet_modern().train()
+    with evaluation_mode(net):
+        assert not net.training and not net[2].training
+    assert net.training and net[2].training
+    with pytest.raises(ZeroDivisionError), evaluation_mode(net):
+        assert not net.training
+        1 / 0
+    assert net.training
+    net.eval()
+    with evaluation_mode(net):
+        pass
+    assert not net.training  # a network in evaluation mode stays there
+
+
+def test_predict_ch5_gives_back_the_training_mode(monkeypatch):
+    import d2l_utils.plots as plots
+    from d2l_utils import lenet, predict_ch5
+
+    monkeypatch.setattr(plots, "show_predictions", lambda *a, **k: None)
+    net = lenet().train()
+    batches = [(torch.rand(10, 1, 28, 28), torch.randint(0, 10, (10,)))]
+    predicted, true = predict_ch5(net, batches, n=4)
+    assert len(predicted) == 4 and len(true) == 4 and net.training
