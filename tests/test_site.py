@@ -1,0 +1,224 @@
+"""The web book (`make site`, site/build.py): every page, figure and link there, offline, solutions collapsed.
+
+The book is built once per run, from scratch, into a temporary folder (about half a minute), and
+read with BeautifulSoup. The browser test opens one page in Debian's chromium, offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+CONF = runpy.run_path(str(ROOT / "site" / "conf.py"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def load(nb_path: Path) -> dict:
+    return json.loads(nb_path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def soup(path: Path) -> BeautifulSoup:
+    """A built page, parsed once (the tests only read it)."""
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The built book's html folder; the notebooks' bytes before and after the build."""
+    out = tmp_path_factory.mktemp("site")
+    before = {p.name: p.read_bytes() for p in NOTEBOOKS}
+    command = [sys.executable, str(ROOT / "site" / "build.py"), "--src", out / "src", "--out", out / "html"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"site/build.py failed:\n{result.stdout}\n{result.stderr}"
+    after = {p.name: p.read_bytes() for p in NOTEBOOKS}
+    return {"html": out / "html", "before": before, "after": after}
+
+
+def page(site, nb_path: Path) -> Path:
+    return site["html"] / "notebooks" / f"{nb_path.stem}.html"
+
+
+def test_the_build_leaves_the_notebooks_alone(site):
+    assert site["after"] == site["before"]
+
+
+def test_the_book_has_the_readme_and_every_notebook_and_note(site):
+    index = soup(site["html"] / "index.html")
+    assert "LeNet on Fashion-MNIST" in index.h1.get_text()
+    nav = squash(index.select_one("nav.bd-links").get_text())
+    for nb_path in NOTEBOOKS:
+        assert page(site, nb_path).is_file(), f"no page for {nb_path.name}"
+    for md in ROOT.glob("notebooks/*.md"):  # README.md, TEACHING.md
+        html = site["html"] / "notebooks" / f"{md.stem}.html"
+        assert html.is_file(), f"no page for notebooks/{md.name}"
+        assert squash(soup(html).h1.get_text()).rstrip("#") in nav, f"notebooks/{md.name} not in the contents"
+
+
+def test_the_contents_list_the_notebooks_in_order_with_their_time_estimates(site):
+    nav = squash(soup(site["html"] / "index.html").select_one("nav.bd-links").get_text())
+    positions = []
+    for nb_path in NOTEBOOKS:
+        first = "".join(load(nb_path)["cells"][0]["source"])
+        title = re.search(r"^#\s+(.+)$", first, re.M).group(1).strip()
+        minutes = re.search(r"\*\*Time:\*\*\s*about\s+(\d+)\s+minutes", first).group(1)
+        entry = f"{title} · {minutes} min"
+        assert entry in nav, f"{entry!r} not in the book's contents"
+        positions.append(nav.index(entry))
+        assert f"Time: about {minutes} minutes" in squash(soup(page(site, nb_path)).get_text())
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_every_stored_figure_is_on_the_page(site, nb_path):
+    nb = load(nb_path)
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    n_figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    state = nb["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    n_widget_figures = sum("image/png" in o.get("data", {}) for m in state.get("state", {}).values()
+                           for o in m.get("state", {}).get("outputs", []))
+    html = soup(page(site, nb_path))
+    images = [img["src"] for img in html.select("article img") if "/mathmpl/" not in img["src"]]
+    assert len(images) == n_figures + n_widget_figures
+    for src in images:
+        assert (page(site, nb_path).parent / unquote(src)).is_file(), src
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_widgets_become_their_stored_views(site, nb_path):
+    outputs = [o for c in load(nb_path)["cells"] for o in c.get("outputs", [])]
+    n_widgets = sum(WIDGET_VIEW in o.get("data", {}) for o in outputs)
+    text = page(site, nb_path).read_text(encoding="utf-8")
+    assert WIDGET_VIEW not in text and "widget-state" not in text and "require.js" not in text
+    notes = soup(page(site, nb_path)).select("p.widget-note")
+    assert len(notes) == n_widgets
+    for note in notes:
+        assert "(interactive in JupyterLab)" in note.get_text()
+        assert note.find_parent("div", class_="cell_output").find("img"), "a widget without its figure"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_solutions_are_collapsed(site, nb_path):
+    solutions = [c for c in load(nb_path)["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert solutions, f"{nb_path.name} has no solution (the test would prove nothing)"
+    shown = soup(page(site, nb_path)).select("div.tag_solution")
+    assert len(shown) == len(solutions)
+    for cell, div in zip(solutions, shown):
+        details = div.find("details")
+        assert details is not None and not details.has_attr("open")
+        source = "".join(cell["source"])
+        snippet = (source.splitlines()[0] if cell["cell_type"] == "code"
+                   else re.search(r"[A-Za-z][A-Za-z ,']{15,}", source).group(0))
+        assert squash(snippet) in squash(details.get_text()), f"{snippet!r} is not in the collapsed block"
+        if cell["cell_type"] == "code" and cell["outputs"]:
+            assert details.select_one(".cell_output"), "a solution's output is not collapsed with it"
+
+
+def test_display_formulas_are_images(site):
+    for nb_path in NOTEBOOKS:
+        cells = load(nb_path)["cells"]
+        markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        html = soup(page(site, nb_path))
+        assert "$$" not in html.select_one("article").get_text()
+        formulas = html.select("img[src*='/mathmpl/']")
+        assert len(formulas) == markdown.count("$$") // 2
+        for img in formulas:
+            assert (page(site, nb_path).parent / img["src"]).is_file()
+
+
+def test_every_notebook_page_has_a_binder_link(site):
+    org_repo = CONF["REPOSITORY_URL"].removeprefix("https://github.com/")
+    for nb_path in NOTEBOOKS:
+        hrefs = {a["href"] for a in soup(page(site, nb_path)).find_all("a", href=True)}
+        assert (f"https://mybinder.org/v2/gh/{org_repo}/{CONF['BRANCH']}"
+                f"?urlpath=lab/tree/notebooks/{nb_path.name}") in hrefs
+
+
+def html_pages(site):
+    """The book's pages (not the theme's Jinja macros that Sphinx copies into _static)."""
+    return sorted(p for p in site["html"].rglob("*.html") if "_static" not in p.parts)
+
+
+def anchors(path: Path) -> set[str]:
+    return {element["id"] for element in soup(path).find_all(id=True)}
+
+
+def test_every_internal_link_resolves(site):
+    broken = []
+    for path in html_pages(site):
+        html = soup(path)
+        for tag, attr in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
+            for element in html.find_all(tag, **{attr: True}):
+                url = urlsplit(element[attr])
+                if url.scheme or url.netloc or not (url.path or url.fragment):
+                    continue  # the web (Binder, the repository) or a bare "#"
+                target = (path.parent / unquote(url.path)).resolve() if url.path else path
+                if not target.is_file():
+                    broken.append(f"{path.relative_to(site['html'])}: {element[attr]}")
+                elif url.fragment and target.suffix == ".html" and url.fragment not in anchors(target):
+                    broken.append(f"{path.relative_to(site['html'])}: {element[attr]} (no such anchor)")
+    assert not broken, "\n".join(broken)
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    remote = re.compile(r"^(https?:)?//")
+    for path in html_pages(site):
+        html = soup(path)
+        for element in html.find_all(["script", "link", "img", "iframe", "source"]):
+            for attr in ("src", "href"):
+                if tag_url := element.get(attr):
+                    assert not remote.match(tag_url), f"{path.name} loads {tag_url}"
+    for css in site["html"].rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//|@import\s+['\"]?(https?:)?//", css.read_text()), css
+
+
+@pytest.mark.browser
+def test_a_page_renders_in_chromium_offline(site):
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.fail(f"no chromium at {chromium}: `make chromium` (or set CHROMIUM=path)")
+    from playwright.sync_api import sync_playwright
+
+    nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05_"))
+    title = re.search(r"^#\s+(.+)$", "".join(load(nb_path)["cells"][0]["source"]), re.M).group(1).strip()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND"])  # a page that reaches out fails the test below
+        try:
+            page_ = browser.new_page(viewport={"width": 1300, "height": 900})
+            outside = []
+            page_.on("request", lambda r: r.url.startswith(("file:", "data:")) or outside.append(r.url))
+            page_.goto(page(site, nb_path).as_uri())
+            assert title in page_.title()
+            heading = page_.locator("article h1").first
+            assert heading.is_visible() and title in heading.inner_text()
+            assert page_.locator("article img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+            page_.screenshot(path=str(SCREENSHOTS / "site_05.png"))
+            solution = page_.locator("div.tag_solution").first
+            assert not solution.locator(".cell_input").is_visible()  # collapsed until clicked
+            solution.locator("summary").click()
+            assert solution.locator(".cell_input").is_visible()
+            assert not outside, f"the page asked the network for {outside}"
+        finally:
+            browser.close()
