@@ -1,11 +1,47 @@
 """Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept.
 
 ``data`` (notebook 04), ``models`` (02, 06), ``training`` (05), ``recipes`` (05-07), ``plots``
-(every notebook), ``inspect`` (05-07), ``widgets`` (01, 03, 04, 07) and ``fast`` (08). Each public
+(every notebook), ``inspect`` (05-07), ``widgets`` (01, 03, 04, 07), ``fast`` (08), and ``checks``
+(``check_NN_k``, the exercises' self-checks) and ``quiz`` (the closing quiz) in every notebook. Each public
 helper says in its docstring which notebook teaches or uses it; read one with ``helper??``.
 The public names are listed here once; notebooks import them from ``d2l_utils``.
 """
 
+from .checks import (
+    check_01_1,
+    check_01_2,
+    check_01_3,
+    check_01_4,
+    check_01_5,
+    check_02_1,
+    check_02_2,
+    check_02_3,
+    check_02_4,
+    check_02_5,
+    check_03_1,
+    check_03_2,
+    check_03_3,
+    check_03_4,
+    check_03_5,
+    check_04_1,
+    check_04_2,
+    check_04_3,
+    check_04_4,
+    check_05_1,
+    check_05_2,
+    check_05_3,
+    check_05_5,
+    check_06_1,
+    check_06_2,
+    check_06_3,
+    check_07_1,
+    check_07_2,
+    check_07_3,
+    check_07_4,
+    check_08_1,
+    check_08_2,
+    check_08_3,
+)
 from .data import (
     TEXT_LABELS,
     DataError,
@@ -55,6 +91,7 @@ from .plots import (
     show_maps,
     show_predictions,
 )
+from .quiz import quiz
 from .recipes import (
     ABLATION_ROWS,
     RECIPES,
@@ -104,4 +141,11 @@ __all__ = [
     "per_class_accuracy", "predict_probabilities", "weight_gradient_norms",
     # widgets
     "ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator", "conv_output_size",
+    # checks (exercises' self-checks) and quiz
+    "check_01_1", "check_01_2", "check_01_3", "check_01_4", "check_01_5", "check_02_1", "check_02_2",
+    "check_02_3", "check_02_4", "check_02_5", "check_03_1", "check_03_2", "check_03_3", "check_03_4",
+    "check_03_5", "check_04_1", "check_04_2", "check_04_3", "check_04_4", "check_05_1", "check_05_2",
+    "check_05_3", "check_05_5", "check_06_1", "check_06_2", "check_06_3", "check_07_1", "check_07_2",
+    "check_07_3", "check_07_4", "check_08_1", "check_08_2", "check_08_3",
+    "quiz",
 ]

@@ -2,7 +2,8 @@
 
 Title and time in cell 0 and in notebooks/README.md, one mechanism for hidden solutions, imports of
 public names only, no performance internals before notebook 08, projector_style() everywhere, few
-cells exempt from nbval's comparison, and each explorer in the notebook that teaches its idea.
+cells exempt from nbval's comparison, each explorer in the notebook that teaches its idea, a self-check
+under every checkable exercise, and a closing quiz.
 """
 
 import ast
@@ -16,6 +17,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import d2l_utils
+from d2l_utils.checks import CHECKS
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -221,3 +223,110 @@ def test_each_notebook_does_what_it_teaches(nn_, needles):
             calls = {getattr(n.func, "id", getattr(n.func, "attr", None))
                      for c in code_cells(nb) for n in ast.walk(tree(c)) if isinstance(n, ast.Call)}
             assert needle.rstrip("(") in calls and needle in code, f"notebook {nn_} never calls {needle}...)"
+
+
+# --- self-checks and the quiz -----------------------------------------------------------------------------
+
+EXERCISE = re.compile(r"\*\*Exercise (\d+)\b")
+
+
+def called(cell) -> set:
+    return {getattr(n.func, "id", getattr(n.func, "attr", None))
+            for n in ast.walk(tree(cell)) if isinstance(n, ast.Call)}
+
+
+def check_cells(nb, name: str):
+    """For check_NN_k: (the learner's cell right under exercise k, the first solution code cell of k)."""
+    k = int(name.rsplit("_", 1)[1])
+    cells = nb.cells
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
+              and (m := EXERCISE.match(c.source.lstrip())) and int(m.group(1)) == k]
+    assert len(starts) == 1, f"no single '**Exercise {k}' cell for {name}"
+    i = starts[0]
+    solution = next(c for c in cells[i + 1:] if c.cell_type == "code" and "solution" in tags(c))
+    return cells[i + 1], solution
+
+
+def test_every_self_check_is_used_under_its_exercise(notebook):
+    path, nb = notebook
+    mine = [f"check_{key}" for key in CHECKS if key.startswith(f"{number(path)}_")]
+    used = {name for cell in code_cells(nb) for name in called(cell) if name and name.startswith("check_")}
+    assert used <= set(mine), f"calls another notebook's checks: {sorted(used - set(mine))}"
+    for name in mine:
+        learner, solution = check_cells(nb, name)
+        assert learner.cell_type == "code" and "solution" not in tags(learner) and name in called(learner), \
+            f"{name}: the cell right under the exercise should call it on the learner's answer"
+        assert name in called(solution), f"{name}: the solution cell should call it on the solution"
+
+
+def test_self_checks_show_their_messages(notebook):
+    path, nb = notebook
+    mine = [f"check_{key}" for key in CHECKS if key.startswith(f"{number(path)}_")]
+    pairs = [check_cells(nb, name) for name in mine]
+    if not all(learner.get("outputs") for learner, _ in pairs):
+        pytest.skip("the check cells have not been executed yet (nbval fails on unexecuted cells)")
+    for name, (learner, solution) in zip(mine, pairs):
+        assert output_text(learner).startswith("Write your answer first: "), name
+        assert "Correct! " in output_text(solution) and "Not yet" not in output_text(solution), name
+
+
+def test_quiz_closes_the_notebook(notebook):
+    path, nb = notebook
+    cells = nb.cells
+    headings = [i for i, c in enumerate(cells)
+                if c.cell_type == "markdown" and c.source.startswith("## Quiz")]
+    assert len(headings) == 1, "one '## Quiz' section"
+    i = headings[0]
+    assert i == len(cells) - 3, "the quiz comes last, just before the navigation cell"
+    exercises = [j for j, c in enumerate(cells)
+                 if c.cell_type == "markdown" and EXERCISE.match(c.source.lstrip())]
+    assert exercises and max(exercises) < i, "the quiz follows the exercises"
+    cell = cells[i + 1]
+    assert cell.cell_type == "code" and not tags(cell) and cell.source.strip() == f'quiz("{number(path)}")'
+    if cell.get("outputs"):
+        data = cell.outputs[0].get("data", {})
+        assert "<details>" in data.get("text/html", "") and data.get("text/plain", "").startswith("Quiz")
+
+
+# --- presenting with RISE (notebooks/TEACHING.md) ---------------------------------------------------------
+
+LONG_CODE_LINES = 15  # a longer code cell gets a sub-slide of its own
+OFFLINE_THEMES = {"white", "black", "serif"}  # RISE's other themes fetch their fonts from Google
+SECTION_HEADING = re.compile(r"^## \S", re.M)
+FENCED = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def slide_rules(cells) -> list[str]:
+    """The slide type each cell should have (notebooks/TEACHING.md, "Presenting"); first match wins."""
+    setup = next((i for i, c in enumerate(cells)
+                  if c.cell_type == "markdown" and c.source.lstrip().startswith("## Set-up")), None)
+    setup_code = None if setup is None else next(
+        (i for i in range(setup + 1, len(cells)) if cells[i].cell_type == "code"), None)
+    kinds = []
+    for i, cell in enumerate(cells):
+        if (i in (setup, setup_code) or "solution" in tags(cell)
+                or (cell.cell_type == "markdown" and cell.source.lstrip().startswith("*Solution: click"))):
+            kinds.append("skip")
+        elif i == 0 or (cell.cell_type == "markdown" and SECTION_HEADING.search(FENCED.sub("", cell.source))):
+            kinds.append("slide")
+        elif cell.cell_type == "code" and len(cell.source.rstrip("\n").splitlines()) > LONG_CODE_LINES:
+            kinds.append("subslide")
+        else:
+            kinds.append("-")
+    return kinds
+
+
+def test_slide_types_follow_the_rules(notebook):
+    _, nb = notebook
+    wrong = [f"cell {i} ({cell.source.splitlines()[0][:50] if cell.source else ''!r}): {found!r}, "
+             f"should be {kind!r}"
+             for i, (cell, kind) in enumerate(zip(nb.cells, slide_rules(nb.cells)))
+             if (found := cell.metadata.get("slideshow", {}).get("slide_type")) != kind]
+    assert not wrong, "slide types that break the rules:\n" + "\n".join(wrong)
+
+
+def test_slides_show_offline_and_scroll(notebook):
+    _, nb = notebook
+    rise = nb.metadata.get("rise", {})
+    assert rise.get("theme") in OFFLINE_THEMES, f"RISE theme {rise.get('theme')!r} needs the network"
+    assert rise.get("scroll") is True, "a slide taller than the screen must scroll, not be cut off"
