@@ -12,7 +12,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # AVX2 or AVX-512 of today's x86 machines; ignored on ARM), one thread instead of one per core.
 PORTABLE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: setup data chromium lab test test-fast test-browser test-portable notebooks checkpoints benchmark site clean
+.PHONY: setup data chromium lab test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
 
 setup: $(STAMP)
 
@@ -44,13 +44,14 @@ lab: setup data
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
 	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# Everything: lint, unit tests (fast and slow) and every notebook under nbval; then, side by side,
-# the browser tests and every notebook again as another machine would run it (that pass uses one
-# thread, which leaves the other core to the browser). Each pass prints its log when it ends.
+# Everything: lint, unit tests (fast and slow) and every notebook under nbval; then, side by side
+# with one thread each (so neither waits for a core the other holds), the browser tests and every
+# notebook again as another machine would run it. Each of those two passes prints its log when it ends.
 test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks site
 	$(BIN)/pytest tests notebooks $(NBVAL) -m "not browser" --durations=12
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-browser test-portable
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target \
+	  test-browser test-portable
 
 # Notebooks run in JupyterLab in Debian's chromium, and the static site rendered (tests/browser).
 test-browser: setup data chromium
@@ -73,10 +74,14 @@ notebooks: setup data
 # The weights notebooks 06 and 07 load (they train these themselves when a file is missing).
 checkpoints: setup data
 	$(BIN)/python -m d2l_utils train --model lenet --epochs 10 --seed 0 --save checkpoints/lenet.pt
-	$(BIN)/python -m d2l_utils train --model lenet-modern --epochs 10 --seed 0 --save checkpoints/lenet_modern.pt
+	$(BIN)/python -m d2l_utils train --model lenet-modern --epochs 8 --seed 0 --save checkpoints/lenet_modern.pt
 
 benchmark: setup data
 	$(BIN)/python benchmarks/epoch.py
+
+# Peak memory (RSS) and seconds of each notebook's kernel, run top to bottom on a copy.
+memory: setup data
+	$(BIN)/python benchmarks/memory.py
 
 # The offline web book of README.md and the notebooks, from their stored outputs: _build/site/html.
 site: setup

@@ -94,6 +94,7 @@ from .plots import (
 from .quiz import quiz
 from .recipes import (
     ABLATION_ROWS,
+    EPOCHS,
     RECIPES,
     ablation,
     checkpoint_or_train,
@@ -130,7 +131,7 @@ __all__ = [
     "CheckpointError", "History", "check_writable", "checkpoint_dir", "evaluate_accuracy",
     "evaluation_mode", "load_checkpoint", "predict_ch5", "save_checkpoint", "train_ch5", "try_gpu",
     # recipes
-    "ABLATION_ROWS", "RECIPES", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip",
+    "ABLATION_ROWS", "EPOCHS", "RECIPES", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip",
     "short_run", "train_classic", "train_modern", "train_recipe",
     # plots
     "IMAGE_CMAP", "RECIPE_COLORS", "SIGNED_CMAP", "plot_bars", "plot_channels", "plot_confusion_matrix",

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser("train", help="train a LeNet on Fashion-MNIST")
     train.add_argument("--model", choices=sorted(RECIPES), default="lenet")
-    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="default: the recipe's, 10 for lenet and 8 for lenet-modern")
     train.add_argument("--batch-size", type=_positive_int, default=256)
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: the recipe's, 0.9 for lenet)")
