@@ -79,35 +79,49 @@ def _bad(path: Path, problem: str) -> DataError:
     return DataError(f"The Fashion-MNIST file {path} {problem}. {_fix_for(path)}")
 
 
+def _read_into(f, buffer: bytearray) -> int:
+    """Fill ``buffer`` from the open file ``f`` one megabyte at a time, so that no second copy of a
+    whole file is ever held; returns the bytes read (fewer than asked only at the end of the file)."""
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        n = f.readinto(view[filled:filled + 2**20])
+        if not n:
+            break
+        filled += n
+    return filled
+
+
 def read_idx(path: str | os.PathLike) -> torch.Tensor:
     """Read one IDX file of unsigned bytes (``.gz`` or not) into a ``uint8`` tensor, checking it.
 
-    The format behind the four Fashion-MNIST files (used by :func:`load_fashion_mnist_tensors`)."""
+    The format behind the four Fashion-MNIST files (used by :func:`load_fashion_mnist_tensors`).
+    The payload is decompressed straight into the tensor's memory: no temporary copies."""
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            head = f.read(4)
+            if len(head) < 4:
+                raise _bad(path, f"is truncated: {len(head)} bytes, too short for an IDX header")
+            zero1, zero2, dtype, ndim = head
+            if zero1 or zero2 or dtype != _IDX_UBYTE or ndim not in (1, 3):
+                raise _bad(path, f"is not an IDX file of bytes (magic number {head.hex()}, "
+                                 "expected 00000801 for labels or 00000803 for images)")
+            header = 4 + 4 * ndim
+            sizes = f.read(4 * ndim)
+            if len(sizes) < 4 * ndim:
+                raise _bad(path, f"is truncated inside its header ({4 + len(sizes)} of {header} bytes)")
+            dims = [int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(ndim)]
+            payload = bytearray(math.prod(dims))
+            size = header + _read_into(f, payload) + len(f.read())  # reading to the end checks the CRC
     except (EOFError, OSError, zlib.error) as err:
         raise _bad(path, f"is truncated or corrupted (gzip says: {err})") from None
-    if len(raw) < 4:
-        raise _bad(path, f"is truncated: {len(raw)} bytes, too short for an IDX header")
-    zero1, zero2, dtype, ndim = raw[:4]
-    if zero1 or zero2 or dtype != _IDX_UBYTE or ndim not in (1, 3):
-        raise _bad(path, f"is not an IDX file of bytes (magic number {raw[:4].hex()}, "
-                         "expected 00000801 for labels or 00000803 for images)")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise _bad(path, f"is truncated inside its header ({len(raw)} of {header} bytes)")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + math.prod(dims)
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise _bad(path, f"is {what}: {len(raw)} bytes where the header {dims} implies {expected}")
-    data = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8)
-    return data.reshape(dims)
+    expected = header + len(payload)
+    if size != expected:
+        what = "truncated" if size < expected else "longer than its header says"
+        raise _bad(path, f"is {what}: {size} bytes where the header {dims} implies {expected}")
+    if not payload:  # torch.frombuffer refuses an empty buffer
+        return torch.empty(dims, dtype=torch.uint8)
+    return torch.frombuffer(payload, dtype=torch.uint8).reshape(dims)  # shares the bytearray's memory
 
 
 def _read_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -78,7 +78,7 @@ def weight_gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 
 @torch.inference_mode()
-def predict_probabilities(net, images, batch_size: int = 1024) -> torch.Tensor:
+def predict_probabilities(net, images, batch_size: int = 256) -> torch.Tensor:
     """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode;
     the network's training mode is restored afterwards (notebook 07, the prediction explorer)."""
     device = next(net.parameters()).device

@@ -18,7 +18,10 @@ from .data import TensorBatches, get_fashion_mnist_labels
 from .fast import fused_forward
 from .models import MODELS, init_weights
 
-EVAL_BATCH_SIZE = 1024  # with fast=True: no activations are kept for backward, so big batches are cheap
+# Evaluation batches (fast=True) as large as training batches: batches of 1,024 are barely faster per
+# image on a CPU (notebook 08, exercise 1) but raise the kernel's peak memory by 40-50 MB
+# (benchmarks/memory.py).
+EVAL_BATCH_SIZE = 256
 
 
 def try_gpu(i: int = 0) -> torch.device:
@@ -63,7 +66,7 @@ def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> floa
     (notebook 05 writes the same function out).
 
     ``net`` may be any callable; a module's training mode is restored afterwards. With ``fast=True``
-    a :class:`~d2l_utils.data.TensorBatches` is read in batches of 1,024, in channels-last memory,
+    a :class:`~d2l_utils.data.TensorBatches` is read in batches of at least 256, in channels-last memory,
     with the fused sigmoid-pooling step (notebook 08); the accuracy is the same.
     """
     if isinstance(net, nn.Module) and device is None:

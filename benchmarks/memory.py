@@ -1,0 +1,153 @@
+"""How much memory each notebook's kernel needs: peak resident memory (RSS) and wall time.
+
+    .venv/bin/python benchmarks/memory.py [notebooks/NN_name.ipynb ...] [--json]
+
+(``make memory`` runs it on every notebook.) The peaks that the README and notebooks/TEACHING.md
+quote come from this script.
+
+The method, the same for every notebook:
+
+* the notebook is read into memory and executed top to bottom by nbclient in a fresh ``python3``
+  kernel (jupyter_client starts it with this script's Python, i.e. this virtual environment's), with
+  a temporary copy of ``notebooks/`` as its working folder, so that no ``.ipynb`` file and nothing
+  next to them is written;
+* ``D2L_CHECKPOINT_DIR`` points at the repository's ``checkpoints/``, so 06 and 07 load the stored
+  weights as a learner's kernel does (they are read, never retrained or rewritten: the script stops
+  if a checkpoint is missing);
+* the kernel's peak is ``VmHWM`` (the kernel's high-water mark of resident memory, kept by Linux)
+  read from ``/proc/<pid>/status`` after the last cell and just before the kernel is shut down; the
+  pid is that of the process the kernel manager's provisioner started;
+* child processes the kernel starts (DataLoader workers, torch.compile's compile workers) are
+  separate processes, not in that peak: their ``VmHWM`` is sampled every 0.2 s while the notebook
+  runs and the largest is reported in its own column (a child living under 0.2 s can be missed);
+* the seconds run from starting the kernel to the end of the last cell.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+CHECKPOINTS = REPO / "checkpoints"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The high-water mark of a process's resident memory (``VmHWM``, Linux), in MB (10**6 bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6  # the kernel reports kB (KiB)
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+
+
+def descendants(pid: int) -> set[int]:
+    """The pids of a process's children, grandchildren and so on that are alive now."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:  # the thread or process ended meanwhile
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+class ChildWatcher(threading.Thread):
+    """Samples the peak RSS of every descendant of ``pid`` until :meth:`stop`: ``{pid: (MB, name)}``."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peaks = pid, every, {}
+        self._stop_event = threading.Event()
+
+    def sample(self):
+        for child in descendants(self.pid):
+            try:
+                name = Path(f"/proc/{child}/comm").read_text().strip()
+                self.peaks[child] = max(self.peaks.get(child, (0.0, name)), (peak_rss_mb(child), name))
+            except (OSError, RuntimeError):  # ended between listing and reading
+                pass
+
+    def run(self):
+        while not self._stop_event.wait(self.every):
+            self.sample()
+
+    def stop(self) -> dict[int, tuple[float, str]]:
+        self._stop_event.set()
+        self.join()
+        self.sample()
+        return self.peaks
+
+
+def measure(path, cwd, timeout: int = 1800) -> dict:
+    """Execute a copy of the notebook at ``path`` in a fresh kernel running in ``cwd`` and return
+    ``{"notebook", "peak_mb", "seconds", "children", "child_peak_mb", "child_name"}`` (the method is in
+    the module docstring; ``child_name`` is the largest child's command). The file at ``path`` is only
+    read."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    env = dict(os.environ, D2L_CHECKPOINT_DIR=str(CHECKPOINTS))
+    start = time.perf_counter()
+    with client.setup_kernel(env=env):
+        pid = client.km.provisioner.process.pid
+        watcher = ChildWatcher(pid)
+        watcher.start()
+        try:
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+        finally:
+            children = watcher.stop()
+        seconds = time.perf_counter() - start
+        peak = peak_rss_mb(pid)  # the kernel is still running: read its mark before shutdown
+    child_peak, child_name = max(children.values(), default=(0, ""))
+    return {"notebook": Path(path).name, "peak_mb": round(peak), "seconds": round(seconds, 1),
+            "children": len(children), "child_peak_mb": round(child_peak), "child_name": child_name}
+
+
+def format_table(rows: list[dict]) -> str:
+    """A Markdown table of :func:`measure`'s results."""
+    lines = ["| notebook | kernel peak MB | seconds | child processes | largest child peak MB |",
+             "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        child = f"{r['child_peak_mb']} ({r['child_name']})" if r["children"] else "-"
+        lines.append(f"| {r['notebook']} | {r['peak_mb']} | {r['seconds']:.1f} | {r['children']} | {child} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to measure (default: notebooks/NN_*.ipynb)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON, not a table")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    missing = [p for p in ("lenet.pt", "lenet_modern.pt") if not (CHECKPOINTS / p).is_file()]
+    if missing:  # 06 and 07 would train them: that is not what a learner's kernel does
+        sys.exit(f"checkpoints/{' and '.join(missing)} missing: run `make checkpoints` first")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="memory-benchmark-") as tmp:
+        cwd = Path(tmp, "notebooks")
+        shutil.copytree(NOTEBOOKS, cwd, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for path in paths:
+            rows.append(measure(path, cwd, args.timeout))
+            print(f"{rows[-1]['notebook']}: {rows[-1]['peak_mb']} MB, {rows[-1]['seconds']:.1f} s",
+                  file=sys.stderr, flush=True)  # progress
+    print(json.dumps(rows, indent=1) if args.json else format_table(rows))
+
+
+if __name__ == "__main__":
+    main()
