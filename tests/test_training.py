@@ -213,7 +213,7 @@ def test_fast_runs_channels_last_batches_and_plain_runs_nchw(fake_iters, fast):
     # (B, 1, 28, 28): channels-last strides (784, 1, 28, 1), NCHW strides (784, 784, 28, 1);
     # is_contiguous() cannot tell them apart with one channel, the strides can.
     expected = (784, 1, 28, 1) if fast else (784, 784, 28, 1)
-    # training batches, then the test set (read in one batch of up to 1,024 with fast=True)
+    # training batches, then the test set (32 images: one batch, as fast=True reads at least 256 at once)
     assert len(first.seen) == len(train_iter) + (1 if fast else len(test_iter))
     assert all(stride == expected for _, stride in first.seen), first.seen
     # (B, 6, 14, 14) after the first unit: unambiguous
