@@ -1,4 +1,5 @@
-"""Small, valid Fashion-MNIST look-alikes written as real IDX files."""
+"""Small, valid Fashion-MNIST look-alikes written as real IDX files, and the notebooks' reference
+corr2d."""
 
 import gzip
 import struct
@@ -34,3 +35,11 @@ def write_fake_fashion(folder: Path, n_train: int = 96, n_test: int = 32, gz: bo
     return folder
 
 
+def corr2d(X, K):
+    """Cross-correlation written out, as notebook 01 defines it (the reference the tests compare with)."""
+    h, w = K.shape
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y

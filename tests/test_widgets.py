@@ -4,6 +4,7 @@ the drawing (the one mechanism: control_values/control_limits, set(), a PNG in a
 import pytest
 import torch
 import torch.nn.functional as F
+from fakes import corr2d
 from torch import nn
 
 from d2l_utils import TEXT_LABELS, ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalculator
@@ -34,15 +35,6 @@ def controls_match_state(explorer):
     for name, largest in explorer.control_limits().items():
         assert explorer.controls[name].max == largest, name
 
-
-def corr2d(X, K):
-    """Cross-correlation written out, as notebook 01 defines it."""
-    h, w = K.shape
-    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
 
 
 def test_no_frontend_outside_a_kernel(monkeypatch):
