@@ -13,6 +13,7 @@ import re
 import runpy
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -196,11 +197,29 @@ def test_a_page_renders_in_chromium_offline(site):
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).exists():
         pytest.fail(f"no chromium at {chromium}: `make chromium` (or set CHROMIUM=path)")
-    from playwright.sync_api import sync_playwright
-
     nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05_"))
     title = re.search(r"^#\s+(.+)$", "".join(load(nb_path)["cells"][0]["source"]), re.M).group(1).strip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The browser tests of JupyterLab (tests/browser) keep a Playwright session, and so an asyncio loop,
+    # running in this thread for the whole pytest run; Playwright's sync API needs a thread without one.
+    failure = []
+    thread = threading.Thread(target=_render_page, args=(site, nb_path, title, chromium, failure))
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _render_page(site, nb_path, title, chromium, failure):
+    try:
+        _check_page_in_chromium(site, nb_path, title, chromium)
+    except BaseException as err:  # re-raised in the test's own thread
+        failure.append(err)
+
+
+def _check_page_in_chromium(site, nb_path, title, chromium):
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
