@@ -17,6 +17,10 @@ The method, the same for every notebook:
 * the kernel's peak is ``VmHWM`` (the kernel's high-water mark of resident memory, kept by Linux)
   read from ``/proc/<pid>/status`` after the last cell and just before the kernel is shut down; the
   pid is that of the process the kernel manager's provisioner started;
+* the kernel's *private* memory (``RssAnon`` + ``RssShmem``: what it wrote itself, not the pages of
+  PyTorch's libraries that it maps from disk, which the kernels of one server share) has no
+  high-water mark kept by Linux, so it is sampled every 0.2 s and the largest sample is reported
+  (a spike shorter than that can be missed); ``RssFile`` at the end is the mapped-library part;
 * child processes the kernel starts (DataLoader workers, torch.compile's compile workers) are
   separate processes, not in that peak: their ``VmHWM`` is sampled every 0.2 s while the notebook
   runs and the largest is reported in its own column (a child living under 0.2 s can be missed);
@@ -49,6 +53,17 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
 
 
+def status_mb(pid: int, *fields: str) -> float:
+    """The sum of the named ``kB`` fields of ``/proc/<pid>/status`` (e.g. ``RssAnon``), in MB."""
+    values = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return sum(int(values[f].split()[0]) for f in fields) * 1024 / 1e6
+
+
+def private_mb(pid: int) -> float:
+    """A process's private resident memory now (``RssAnon`` + ``RssShmem``), in MB."""
+    return status_mb(pid, "RssAnon", "RssShmem")
+
+
 def descendants(pid: int) -> set[int]:
     """The pids of a process's children, grandchildren and so on that are alive now."""
     found, todo = set(), [pid]
@@ -65,14 +80,16 @@ def descendants(pid: int) -> set[int]:
 
 
 class ChildWatcher(threading.Thread):
-    """Samples the peak RSS of every descendant of ``pid`` until :meth:`stop`: ``{pid: (MB, name)}``."""
+    """Samples, until :meth:`stop`, the peak RSS of every descendant of ``pid`` (``{pid: (MB, name)}``)
+    and the largest private memory of ``pid`` itself (``private_peak``, MB)."""
 
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
-        self.pid, self.every, self.peaks = pid, every, {}
+        self.pid, self.every, self.peaks, self.private_peak = pid, every, {}, 0.0
         self._stop_event = threading.Event()
 
     def sample(self):
+        self.private_peak = max(self.private_peak, private_mb(self.pid))
         for child in descendants(self.pid):
             try:
                 name = Path(f"/proc/{child}/comm").read_text().strip()
@@ -93,7 +110,8 @@ class ChildWatcher(threading.Thread):
 
 def measure(path, cwd, timeout: int = 1800) -> dict:
     """Execute a copy of the notebook at ``path`` in a fresh kernel running in ``cwd`` and return
-    ``{"notebook", "peak_mb", "seconds", "children", "child_peak_mb", "child_name"}`` (the method is in
+    ``{"notebook", "peak_mb", "private_mb", "files_mb", "seconds", "children", "child_peak_mb",
+    "child_name"}`` (the method is in
     the module docstring; ``child_name`` is the largest child's command). The file at ``path`` is only
     read."""
     nb = nbformat.read(path, as_version=4)
@@ -111,19 +129,23 @@ def measure(path, cwd, timeout: int = 1800) -> dict:
         finally:
             children = watcher.stop()
         seconds = time.perf_counter() - start
-        peak = peak_rss_mb(pid)  # the kernel is still running: read its mark before shutdown
+        peak = peak_rss_mb(pid)  # the kernel is still running: read its marks before shutdown
+        files = status_mb(pid, "RssFile")
     child_peak, child_name = max(children.values(), default=(0, ""))
-    return {"notebook": Path(path).name, "peak_mb": round(peak), "seconds": round(seconds, 1),
+    return {"notebook": Path(path).name, "peak_mb": round(peak), "private_mb": round(watcher.private_peak),
+            "files_mb": round(files), "seconds": round(seconds, 1),
             "children": len(children), "child_peak_mb": round(child_peak), "child_name": child_name}
 
 
 def format_table(rows: list[dict]) -> str:
     """A Markdown table of :func:`measure`'s results."""
-    lines = ["| notebook | kernel peak MB | seconds | child processes | largest child peak MB |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| notebook | kernel peak MB | private peak MB | mapped files MB | seconds | child processes "
+             "| largest child peak MB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         child = f"{r['child_peak_mb']} ({r['child_name']})" if r["children"] else "-"
-        lines.append(f"| {r['notebook']} | {r['peak_mb']} | {r['seconds']:.1f} | {r['children']} | {child} |")
+        lines.append(f"| {r['notebook']} | {r['peak_mb']} | {r['private_mb']} | {r['files_mb']} | "
+                     f"{r['seconds']:.1f} | {r['children']} | {child} |")
     return "\n".join(lines)
 
 
@@ -144,7 +166,8 @@ def main(argv=None):
         shutil.copytree(NOTEBOOKS, cwd, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         for path in paths:
             rows.append(measure(path, cwd, args.timeout))
-            print(f"{rows[-1]['notebook']}: {rows[-1]['peak_mb']} MB, {rows[-1]['seconds']:.1f} s",
+            print(f"{rows[-1]['notebook']}: {rows[-1]['peak_mb']} MB ({rows[-1]['private_mb']} MB private), "
+                  f"{rows[-1]['seconds']:.1f} s",
                   file=sys.stderr, flush=True)  # progress
     print(json.dumps(rows, indent=1) if args.json else format_table(rows))
 

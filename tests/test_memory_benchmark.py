@@ -34,6 +34,17 @@ def test_peak_rss_is_a_high_water_mark_in_megabytes():
     assert abs(memory.peak_rss_mb(os.getpid()) - maxrss_mb) < 2
 
 
+def test_private_memory_counts_what_the_process_writes_not_the_libraries_it_maps():
+    before = memory.private_mb(os.getpid())
+    block = bytearray(150 * 10**6)
+    assert memory.private_mb(os.getpid()) > before + 140
+    del block
+    assert memory.private_mb(os.getpid()) < before + 10  # unlike the high-water mark, it goes down
+    assert memory.status_mb(os.getpid(), "RssFile") > 5  # python's own mapped files, not private
+    assert memory.private_mb(os.getpid()) + memory.status_mb(os.getpid(), "RssFile") == pytest.approx(
+        memory.status_mb(os.getpid(), "VmRSS"), abs=2)
+
+
 def test_descendants_finds_children_and_grandchildren():
     code = "import subprocess, sys, time; subprocess.Popen(['sleep', '30']); time.sleep(30)"
     child = subprocess.Popen([sys.executable, "-c", code])
@@ -52,14 +63,15 @@ def test_descendants_finds_children_and_grandchildren():
 
 
 def test_table_lists_every_notebook():
-    rows = [dict(notebook="01_a.ipynb", peak_mb=650, seconds=9.96, children=0, child_peak_mb=0,
-                 child_name=""),
-            dict(notebook="08_b.ipynb", peak_mb=1000, seconds=120.0, children=3, child_peak_mb=270,
-                 child_name="cc1plus")]
+    rows = [dict(notebook="01_a.ipynb", peak_mb=650, private_mb=340, files_mb=310, seconds=9.96,
+                 children=0, child_peak_mb=0, child_name=""),
+            dict(notebook="08_b.ipynb", peak_mb=1000, private_mb=700, files_mb=320, seconds=120.0,
+                 children=3, child_peak_mb=270, child_name="cc1plus")]
     lines = memory.format_table(rows).splitlines()
-    assert lines[0].startswith("| notebook | kernel peak MB | seconds |") and len(lines) == 4
-    assert lines[2] == "| 01_a.ipynb | 650 | 10.0 | 0 | - |"
-    assert lines[3] == "| 08_b.ipynb | 1000 | 120.0 | 3 | 270 (cc1plus) |"
+    assert lines[0].startswith("| notebook | kernel peak MB | private peak MB | mapped files MB | seconds |")
+    assert len(lines) == 4
+    assert lines[2] == "| 01_a.ipynb | 650 | 340 | 310 | 10.0 | 0 | - |"
+    assert lines[3] == "| 08_b.ipynb | 1000 | 700 | 320 | 120.0 | 3 | 270 (cc1plus) |"
 
 
 @pytest.mark.slow
@@ -69,7 +81,8 @@ def test_measure_a_small_notebook(tmp_path):
     cells = ["import os\nfrom pathlib import Path",
              "assert Path.cwd() == Path(os.environ['EXPECTED_CWD'])\n"
              "assert os.environ['D2L_CHECKPOINT_DIR'] == os.environ['EXPECTED_CHECKPOINTS']",
-             "block = bytearray(300 * 10**6)\nblock[::4096] = b'\\x01' * len(block[::4096])\ndel block",
+             "import time\nblock = bytearray(300 * 10**6)\nblock[::4096] = b'\\x01' * len(block[::4096])\n"
+             "time.sleep(1)  # held for five samples of the private memory\ndel block",
              "import subprocess\nsubprocess.run(['sleep', '1'])"]
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
@@ -83,6 +96,8 @@ def test_measure_a_small_notebook(tmp_path):
         del os.environ["EXPECTED_CWD"], os.environ["EXPECTED_CHECKPOINTS"]
     assert result["notebook"] == "tiny.ipynb"
     assert 300 < result["peak_mb"] < 1000, result  # the block plus a bare kernel (about 50 MB)
+    assert 300 < result["private_mb"] <= result["peak_mb"], result
+    assert 0 < result["files_mb"] < result["peak_mb"], result
     assert result["children"] >= 1 and result["child_name"] == "sleep", result
     assert result["child_peak_mb"] < 50, result  # `sleep` is small
     assert 0 < result["seconds"] < 120
