@@ -1,16 +1,21 @@
 """The web book (`make site`, site/build.py): every page, figure and link there, offline, solutions collapsed.
 
-The book is built once per run, from scratch, into a temporary folder (about half a minute), and
-read with BeautifulSoup. The browser test opens one page in Debian's chromium, offline.
+The book is built from scratch (about half a minute) into `_build/test-site/`, and read with
+BeautifulSoup. The browser test opens one page in Debian's chromium, offline. `make test` runs the
+two in separate pytest runs: a run that selects only the browser test reuses the book of an earlier
+run when a stamp shows that it was built from the same files (every file under site/ and
+notebooks/, README.md, requirements.txt); any other run builds it anew.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import threading
@@ -43,15 +48,34 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def inputs_key() -> str:
+    """A hash of every file the book is built from (names and bytes)."""
+    digest = hashlib.sha256()
+    files = [ROOT / "README.md", ROOT / "requirements.txt", *ROOT.glob("site/**/*"),
+             *ROOT.glob("notebooks/*")]
+    for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The built book's html folder; the notebooks' bytes before and after the build."""
-    out = tmp_path_factory.mktemp("site")
+def site(request):
+    """The built book's html folder; the notebooks' bytes before and after the build (``None`` when
+    an earlier run's book is reused: see the module's docstring)."""
+    out, key = ROOT / "_build" / "test-site", inputs_key()
+    stamp = out / "inputs.sha256"
+    here = [item for item in request.session.items if item.path == Path(__file__)]
+    only_browser = all(item.get_closest_marker("browser") for item in here)
+    built = stamp.is_file() and stamp.read_text() == key and (out / "html" / "index.html").is_file()
+    if only_browser and built:
+        return {"html": out / "html", "before": None, "after": None}
+    shutil.rmtree(out, ignore_errors=True)
     before = {p.name: p.read_bytes() for p in NOTEBOOKS}
     command = [sys.executable, str(ROOT / "site" / "build.py"), "--src", out / "src", "--out", out / "html"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"site/build.py failed:\n{result.stdout}\n{result.stderr}"
     after = {p.name: p.read_bytes() for p in NOTEBOOKS}
+    stamp.write_text(key)
     return {"html": out / "html", "before": before, "after": after}
 
 
