@@ -1,5 +1,7 @@
 # Two commands: `make lab` (set up, then open JupyterLab) and `make test` (set up, then test everything).
 # Set-up runs once per change of requirements.txt/pyproject.toml (a stamp in .venv/ keyed on both).
+# pip's --no-compile skips byte-compiling all of site-packages (about a minute, most of it modules
+# never imported here); Python compiles each module the first time it is imported instead.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -19,7 +21,7 @@ setup: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-compile -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
