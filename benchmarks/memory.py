@@ -23,7 +23,9 @@ The method, the same for every notebook:
   (a spike shorter than that can be missed); ``RssFile`` at the end is the mapped-library part;
 * child processes the kernel starts (DataLoader workers, torch.compile's compile workers) are
   separate processes, not in that peak: their ``VmHWM`` is sampled every 0.2 s while the notebook
-  runs and the largest is reported in its own column (a child living under 0.2 s can be missed);
+  runs, each child's latest reading is kept (``VmHWM`` only grows, until an ``exec`` replaces the
+  forked copy of its parent), and the largest is reported in its own column (a child living under
+  0.2 s can be missed);
 * the seconds run from starting the kernel to the end of the last cell.
 """
 
@@ -92,8 +94,9 @@ class ChildWatcher(threading.Thread):
         self.private_peak = max(self.private_peak, private_mb(self.pid))
         for child in descendants(self.pid):
             try:
-                name = Path(f"/proc/{child}/comm").read_text().strip()
-                self.peaks[child] = max(self.peaks.get(child, (0.0, name)), (peak_rss_mb(child), name))
+                # the latest reading, not the largest: a child read between fork and exec still
+                # carries its parent's pages (and name); exec starts a new, lower high-water mark
+                self.peaks[child] = (peak_rss_mb(child), Path(f"/proc/{child}/comm").read_text().strip())
             except (OSError, RuntimeError):  # ended between listing and reading
                 pass
 

@@ -62,6 +62,32 @@ def test_descendants_finds_children_and_grandchildren():
         child.wait()
 
 
+def test_a_child_is_measured_after_exec_not_as_the_copy_it_was_forked_from():
+    """A child read while it still holds 200 MB, and again once it has exec'd `sleep`: the watcher keeps
+    the second reading (VmHWM starts anew at exec), not the larger first one."""
+    code = ("import os, sys; block = bytearray(200 * 10**6); print('ready', flush=True); "
+            "sys.stdin.readline(); os.execvp('sleep', ['sleep', '30'])")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        watcher = memory.ChildWatcher(os.getpid())
+        watcher.sample()
+        assert watcher.peaks[child.pid][0] > 190, watcher.peaks
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        for _ in range(200):
+            if Path(f"/proc/{child.pid}/comm").read_text().strip() == "sleep":
+                break
+            subprocess.run(["sleep", "0.05"])
+        watcher.sample()
+        peak, name = watcher.peaks[child.pid]
+        assert name == "sleep" and peak < 50, watcher.peaks
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_table_lists_every_notebook():
     rows = [dict(notebook="01_a.ipynb", peak_mb=650, private_mb=340, files_mb=310, seconds=9.96,
                  children=0, child_peak_mb=0, child_name=""),
