@@ -122,26 +122,6 @@ def test_postbuild_is_executable_in_git():
     assert out.stdout.split()[0] == "100755", out.stdout
 
 
-def test_start_sets_one_compile_thread_and_runs_the_server_command():
-    """binder/start runs at each launch: it exports the setting and then runs what it is given."""
-    start = BINDER / "start"
-    out = subprocess.run([str(start), "sh", "-c", 'echo "$TORCHINDUCTOR_COMPILE_THREADS $0 $1"', "a", "b"],
-                         capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]})
-    assert out.stdout == "1 a b\n", out.stdout
-    listed = subprocess.run(["git", "ls-files", "-s", "binder/start"], cwd=ROOT, capture_output=True,
-                            text=True)
-    assert listed.stdout.split()[:1] == ["100755"], f"binder/start must be executable in git: {listed.stdout}"
-
-
-@pytest.mark.slow
-def test_torch_reads_the_compile_thread_setting():
-    """The variable binder/start sets is the one PyTorch's inductor reads (no pool of compile workers)."""
-    code = "import torch._inductor.config as c; print(c.compile_threads)"
-    env = dict(os.environ, TORCHINDUCTOR_COMPILE_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.strip() == "1", out.stdout
-
-
 def _scratch_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A fresh venv that sees this interpreter's packages (torch, pip, setuptools) but not d2l_utils.
 
