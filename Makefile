@@ -46,12 +46,16 @@ lab: setup data
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
 	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# Everything: lint, unit tests (fast and slow) and every notebook under nbval; then, side by side
-# with one thread each (so neither waits for a core the other holds), the browser tests and every
-# notebook again as another machine would run it. Each of those two passes prints its log when it ends.
+# Everything: lint; the unit tests (fast and slow) in two processes of one thread each (pytest-xdist;
+# most of them are single-threaded Python, which would leave a core idle); every notebook under nbval
+# at the default settings; then, side by side with one thread each (so neither waits for a core the
+# other holds), the browser tests and every notebook again as another machine would run it. Each of
+# those two passes prints its log when it ends.
 test: setup data chromium
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks site
-	$(BIN)/pytest tests notebooks $(NBVAL) -m "not browser" --durations=12
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "not browser" -n 2 --dist loadfile \
+	  --durations=12
+	$(BIN)/pytest notebooks $(NBVAL) --durations=8
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target \
 	  test-browser test-portable
 
