@@ -47,18 +47,20 @@ NOTEBOOKS = REPO / "notebooks"
 CHECKPOINTS = REPO / "checkpoints"
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The high-water mark of a process's resident memory (``VmHWM``, Linux), in MB (10**6 bytes)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e6  # the kernel reports kB (KiB)
-    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
-
-
 def status_mb(pid: int, *fields: str) -> float:
-    """The sum of the named ``kB`` fields of ``/proc/<pid>/status`` (e.g. ``RssAnon``), in MB."""
+    """The sum of the named ``kB`` fields of ``/proc/<pid>/status`` (e.g. ``RssAnon``), in MB (10**6
+    bytes; the kernel reports KiB). A field the process lacks (a zombie has no memory) raises
+    RuntimeError."""
     values = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    missing = [f for f in fields if f not in values]
+    if missing:
+        raise RuntimeError(f"no {', '.join(missing)} in /proc/{pid}/status")
     return sum(int(values[f].split()[0]) for f in fields) * 1024 / 1e6
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The high-water mark of a process's resident memory (``VmHWM``, Linux), in MB."""
+    return status_mb(pid, "VmHWM")
 
 
 def private_mb(pid: int) -> float:
@@ -114,9 +116,8 @@ class ChildWatcher(threading.Thread):
 def measure(path, cwd, timeout: int = 1800) -> dict:
     """Execute a copy of the notebook at ``path`` in a fresh kernel running in ``cwd`` and return
     ``{"notebook", "peak_mb", "private_mb", "files_mb", "seconds", "children", "child_peak_mb",
-    "child_name"}`` (the method is in
-    the module docstring; ``child_name`` is the largest child's command). The file at ``path`` is only
-    read."""
+    "child_name"}`` (the method is in the module docstring; ``child_name`` is the largest child's
+    command). The file at ``path`` is only read."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=False,
                             resources={"metadata": {"path": str(cwd)}})
