@@ -64,6 +64,7 @@ from .inspect import (
     predict_probabilities,
     weight_gradient_norms,
 )
+from .measured import expect, measured
 from .models import (
     MODELS,
     Normalize,
@@ -124,6 +125,8 @@ __all__ = [
     # data
     "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
     "load_data_fashion_mnist", "load_fashion_mnist_tensors", "read_idx", "subset", "to_unit_range",
+    # measured numbers in the lessons
+    "expect", "measured",
     # models
     "MODELS", "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "lenet_variant",
     "parameter_table", "weight_layers",
