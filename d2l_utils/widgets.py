@@ -74,6 +74,16 @@ def _bare(ax):
     ax.set_yticks([])
 
 
+def _text_color(rgba) -> str:
+    """"white" or "black", whichever contrasts more with a cell of colour ``rgba`` (WCAG luminance)."""
+    def linear(c):
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(float(c)) for c in rgba[:3])
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "white" if (luminance + 0.05) ** 2 < 1.05 * 0.05 else "black"
+
+
 class _Explorer:
     """State + controls + PNG rendering; subclasses define _build_controls, _sync and figure."""
 
@@ -212,7 +222,7 @@ class DatasetBrowser(_Explorer):
         ax.imshow(_np(self.image.squeeze()), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         _bare(ax)
         ax.set_title(f"{self.name} (label {self.class_index})\n#{self.dataset_index}: "
-                     f"{self.index + 1} of {self.count}", fontsize=10)
+                     f"{self.index + 1} of {self.count}", fontsize=12)
         return fig
 
 
@@ -320,33 +330,34 @@ class ConvExplorer(_Explorer):
     def figure(self):
         from matplotlib.patches import Rectangle
 
-        fig = _new_figure(13, 3.3)
+        fig = _new_figure(13, 3.8)
         axes = fig.subplots(1, 5, width_ratios=[1.3, 1, 1, 1, 1.3])
         kh, kw = self.kernel.shape
         r, c = self.window
         lo, hi = min(float(self.padded.min()), 0.0), max(float(self.padded.max()), 1.0)  # at least 0..1
         axes[0].imshow(_np(self.padded), cmap=IMAGE_CMAP, vmin=lo, vmax=hi)
         axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), kw, kh, fill=False, ec="red", lw=2))
-        axes[0].set_title(f"input{' (padded)' if self.padding else ''}, window at ({r}, {c})", fontsize=9)
+        axes[0].set_title(f"input{' (padded)' if self.padding else ''}\nwindow at ({r}, {c})", fontsize=11)
         small = max(kh, kw) <= 7
         for ax, data, title, signed in ((axes[1], self.patch, "input patch", False),
                                         (axes[2], self.kernel, f"kernel: {self.kernel_name}", True),
                                         (axes[3], self.product, "patch x kernel (elementwise)", True)):
             lim = float(data.abs().max()) or 1.0
-            ax.imshow(_np(data), **(dict(cmap=SIGNED_CMAP, vmin=-lim, vmax=lim) if signed
-                                   else dict(cmap=IMAGE_CMAP, vmin=lo, vmax=hi)))
-            ax.set_title(title, fontsize=9)
-            if small:
+            shown = ax.imshow(_np(data), **(dict(cmap=SIGNED_CMAP, vmin=-lim, vmax=lim) if signed
+                                           else dict(cmap=IMAGE_CMAP, vmin=lo, vmax=hi)))
+            ax.set_title(title, fontsize=11)
+            if small:  # each value in black or white, whichever is readable on its cell
                 for (i, j), v in ((ij, float(data[ij])) for ij in
                                   ((i, j) for i in range(data.shape[0]) for j in range(data.shape[1]))):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
-        axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=10)
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=10,
+                            color=_text_color(shown.cmap(shown.norm(v))))
+        axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=12)
         fmap = self.feature_map
         lim = float(fmap.abs().max()) or 1.0
         axes[4].imshow(_np(fmap), cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
         axes[4].add_patch(Rectangle((self.col - 0.5, self.row - 0.5), 1, 1, fill=False, ec="black", lw=2))
-        axes[4].set_title(f"feature map {fmap.shape[0]}x{fmap.shape[1]}: cell ({self.row}, {self.col})"
-                          f" = {self.output_value:.3f}", fontsize=9)
+        axes[4].set_title(f"feature map {fmap.shape[0]}x{fmap.shape[1]}\ncell ({self.row}, {self.col})"
+                          f" = {self.output_value:.3f}", fontsize=11)
         for ax in axes:
             _bare(ax)
         return fig
@@ -454,14 +465,14 @@ class ShapeCalculator(_Explorer):
         super()._render()
 
     def figure(self):
-        fig = _new_figure(8, 3.2)
+        fig = _new_figure(8, 3.6)
         ax = fig.add_subplot()
         spatial = [(n, s[2]) for n, s in self.shapes if len(s) == 4]
         names = [f"{i}: {n}" for i, (n, _) in enumerate(spatial)]
         bars = ax.barh(names[::-1], [s for _, s in spatial][::-1], color="tab:blue")
         for bar, (_, shape) in zip(bars, [x for x in self.shapes if len(x[1]) == 4][::-1]):
             ax.text(bar.get_width() + 0.3, bar.get_y() + bar.get_height() / 2,
-                    "x".join(map(str, shape[1:])), va="center", fontsize=9)
+                    "x".join(map(str, shape[1:])), va="center", fontsize=11)
         ax.set_xlabel("height = width of the feature maps")
         ax.set_xlim(0, max(s for _, s in spatial) * 1.35)
         v = self.values
@@ -470,10 +481,10 @@ class ShapeCalculator(_Explorer):
         if self.error:
             import textwrap
 
-            ax.set_title(title + "\n" + textwrap.fill(self.error, 100), fontsize=8, color="#b00020")
+            ax.set_title(title + "\nproblem: " + textwrap.fill(self.error, 64), fontsize=11, color="#b00020")
         else:
             ax.set_title(title + f"\nFlatten: {self.shapes[-4][1][1]} values -> Linear(400, 120) fits",
-                         fontsize=9)
+                         fontsize=11)
         return fig
 
 
@@ -568,7 +579,7 @@ class PredictionExplorer(_Explorer):
         ax_img.imshow(_np(to_unit_range(self.images[self.dataset_index]).squeeze()), cmap=IMAGE_CMAP,
                       vmin=0, vmax=1)
         _bare(ax_img)
-        ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=10)
+        ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=12)
         probs = self.probabilities
         pred, true = int(self.predictions[self.dataset_index]), int(self.labels[self.dataset_index])
         colors = ["tab:gray"] * len(TEXT_LABELS)
@@ -576,11 +587,15 @@ class PredictionExplorer(_Explorer):
         if pred != true:
             colors[pred] = MISTAKE_COLOR
         ax_bar.barh(range(len(TEXT_LABELS)), probs.numpy(), color=colors)
+        # the bars are named in words too, not by colour alone
+        marks = {true: "true = predicted"} if pred == true else {true: "true", pred: "predicted"}
+        for row, mark in marks.items():
+            ax_bar.text(min(float(probs[row]) + 0.01, 0.85), row, mark, va="center", fontsize=11)
         ax_bar.set_yticks(range(len(TEXT_LABELS)), TEXT_LABELS)
         ax_bar.invert_yaxis()
         ax_bar.set_xlim(0, 1)
         ax_bar.set_xlabel("probability (softmax of the network's outputs)")
         verdict = "correct" if pred == true else "wrong"
         ax_bar.set_title(f"predicted: {self.prediction} ({float(probs[pred]):.1%}), {verdict}",
-                         fontsize=10, color=CORRECT_COLOR if pred == true else MISTAKE_COLOR)
+                         fontsize=12, color=CORRECT_COLOR if pred == true else MISTAKE_COLOR)
         return fig

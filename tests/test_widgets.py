@@ -146,6 +146,15 @@ def test_conv_explorer_slider_range_follows_the_kernel():
     controls_match_state(explorer)
 
 
+def test_conv_explorer_writes_values_readably_on_dark_and_light_cells():
+    image = torch.zeros(6, 6)
+    image[1, 1] = 1.0  # one white pixel in a black image
+    explorer = ConvExplorer(image, kernel="blur (3x3 mean)", row=0, col=0, static=True)
+    patch_ax = explorer.figure().axes[1]
+    colours = {t.get_text(): t.get_color() for t in patch_ax.texts}
+    assert colours == {"0.00": "white", "1.00": "black"}  # no black "0.00" on a black cell
+
+
 def test_conv_explorer_rejects():
     with pytest.raises(ValueError, match="one grayscale image"):
         ConvExplorer(torch.rand(2, 3, 5, 5))
