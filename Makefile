@@ -22,6 +22,8 @@ HASH = $(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(b"".join(
 STAMP := $(VENV)/.installed-dev-$(TORCH)-$(call HASH,requirements-dev.lock pyproject.toml)
 RUNTIME_STAMP := $(VENV)/.installed-runtime-$(TORCH)-$(call HASH,requirements.lock pyproject.toml)
 PORT ?= 8888
+# GNU make 4's --output-sync (each parallel target's log in one piece); make 3.81 (macOS) lacks it.
+OUTPUT_SYNC := $(if $(filter 3.%,$(MAKE_VERSION)),,--output-sync=target)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Another machine, simulated: ATen's plain (unvectorised) kernels, oneDNN limited to AVX (below the
 # AVX2 or AVX-512 of today's x86 machines; ignored on ARM), one thread instead of one per core.
@@ -105,13 +107,16 @@ PLAYWRIGHT_CHROMIUM := import os, sys; from playwright.sync_api import sync_play
   print(path) if os.path.exists(path) else sys.exit(1)
 FIND_CHROMIUM = { [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ] && echo "$$CHROMIUM"; } || \
   { [ -x /usr/bin/chromium ] && echo /usr/bin/chromium; } || $(BIN)/python -c '$(PLAYWRIGHT_CHROMIUM)' 2>/dev/null
+NO_CHROMIUM := Browser tier skipped: no Chromium here (CHROMIUM unset, no /usr/bin/chromium, none from \
+  Playwright, no apt-get to install one); enable it with .venv/bin/playwright install chromium (needs the \
+  network), Debian's apt-get install chromium, or CHROMIUM=/path/to/chromium.
 chromium: setup
 	@$(FIND_CHROMIUM) >/dev/null || ! command -v apt-get >/dev/null || \
 	  { [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; } || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium || true; }
 	@found=$$($(FIND_CHROMIUM)) && echo "Chromium for the browser tests: $$found" || \
-	  echo "Browser tier skipped: no Chromium here (CHROMIUM unset, no /usr/bin/chromium, none from Playwright, no apt-get to install one); enable it with .venv/bin/playwright install chromium (needs the network), Debian's apt-get install chromium, or CHROMIUM=/path/to/chromium."
+	  echo "$(NO_CHROMIUM)"
 
 # JupyterLab on notebooks/, on this machine only (127.0.0.1), with a fresh random token that this
 # prints in full (Jupyter masks a token it did not make itself). On another machine, forward the
