@@ -4,10 +4,10 @@ The repository's address is written once, in pyproject.toml's [project.urls]; ev
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
 import sysconfig
@@ -38,7 +38,8 @@ def run_isolated(code: str, cwd: Path, with_site_packages: bool = False) -> subp
     """``python -S -I``: no site-packages processing, so neither PYTHONPATH nor the editable install of
     d2l_utils (a .pth import hook) is seen. ``with_site_packages`` appends this environment's
     site-packages as a plain folder (torch, matplotlib, ...) -- still without the .pth hooks."""
-    prelude = f"import sys; sys.path.append({sysconfig.get_paths()['purelib']!r})\n" if with_site_packages else ""
+    purelib = sysconfig.get_paths()["purelib"]
+    prelude = f"import sys; sys.path.append({purelib!r})\n" if with_site_packages else ""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "D2L_"))}
     env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, "-S", "-I", "-c", prelude + code], cwd=cwd, env=env,
@@ -62,10 +63,9 @@ def test_the_readme_binder_link_and_the_web_book_name_the_same_repository():
     assert binder and set(binder) == {org_repo}, binder
     github = set(re.findall(r"https://github\.com/([\w.-]+/[\w.-]+)", readme))
     assert github <= {org_repo}, github
-    conf = ast.parse((ROOT / "site" / "conf.py").read_text(encoding="utf-8"))
-    values = [node.value.value for node in conf.body if isinstance(node, ast.Assign)
-              and any(getattr(t, "id", None) == "REPOSITORY_URL" for t in node.targets)]
-    assert values == [URL], f"site/conf.py REPOSITORY_URL is {values}, pyproject.toml says {URL}"
+    conf = runpy.run_path(str(ROOT / "site" / "conf.py"))  # as test_site.py reads it
+    assert conf["REPOSITORY_URL"] == URL, \
+        f"site/conf.py REPOSITORY_URL is {conf['REPOSITORY_URL']}, pyproject.toml says {URL}"
 
 
 def test_the_isolated_python_really_lacks_d2l_utils(tmp_path):
