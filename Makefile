@@ -1,50 +1,132 @@
 # Two commands: `make lab` (set up, then open JupyterLab) and `make test` (set up, then test everything).
-# Set-up runs once per change of requirements.txt/pyproject.toml (a stamp in .venv/ keyed on both).
-# pip's --no-compile skips byte-compiling all of site-packages (about a minute, most of it modules
-# never imported here); Python compiles each module the first time it is imported instead.
+# Set-up installs the exact versions of the lock files into .venv/, once per change of the lock or
+# pyproject.toml (a stamp in .venv/ keyed on both and on TORCH): `make lab` the runtime
+# (requirements.lock), every other target also the test, lint and docs tools (requirements-dev.lock).
+# `make lock` rebuilds both locks (and binder/requirements.txt) from requirements*.txt.
+# TORCH=cpu takes torch and torchvision from PyTorch's CPU wheel index instead of PyPI's CUDA build
+# (Linux): about 3 GB less on disk and 0.3 GB less per kernel. pip's --no-compile skips
+# byte-compiling all of site-packages (about a minute, most of it modules never imported here);
+# Python compiles each module the first time it is imported instead.
+# Plain POSIX sh and GNU make 3.81 (macOS's) features only in these targets.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The first Python 3.11 or newer of these that runs (a pyenv shim may name one that is not installed).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.14 python3; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
-KEY := $(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
-STAMP := $(VENV)/.installed-$(KEY)
+TORCH ?= default
+CPU_INDEX := https://download.pytorch.org/whl/cpu
+# Packages only PyTorch's CUDA build brings (Linux); the CPU wheels need none of them.
+CUDA_ONLY := ^(nvidia-|cuda-|triton==)
+HASH = $(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest()[:16])' $(1) 2>/dev/null)
+STAMP := $(VENV)/.installed-dev-$(TORCH)-$(call HASH,requirements-dev.lock pyproject.toml)
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(TORCH)-$(call HASH,requirements.lock pyproject.toml)
 PORT ?= 8888
+# GNU make 4's --output-sync (each parallel target's log in one piece); make 3.81 (macOS) lacks it.
+OUTPUT_SYNC := $(if $(filter 3.%,$(MAKE_VERSION)),,--output-sync=target)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Another machine, simulated: ATen's plain (unvectorised) kernels, oneDNN limited to AVX (below the
 # AVX2 or AVX-512 of today's x86 machines; ignored on ARM), one thread instead of one per core.
 PORTABLE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: setup data chromium lab test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
+ifneq ($(filter-out default cpu,$(TORCH)),)
+$(error TORCH=$(TORCH) is not a choice: leave it out (PyPI's torch, the CUDA build on Linux) or say TORCH=cpu)
+endif
+
+.PHONY: setup setup-runtime python data chromium lab lock test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
+
+# Python 3.11 or newer, before anything is installed.
+python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "This collection needs Python 3.11 or newer; found $(or $(PYTHON),none on PATH)$$($(or $(PYTHON),python3) -V 2>/dev/null | sed 's/^/, /'). Install one (Ubuntu: sudo apt-get install python3.11 python3.11-venv; macOS: brew install python@3.12, or python.org) and name it if make does not find it: make lab PYTHON=/path/to/python3.12" >&2; \
+	  exit 1; }
+
+# Install a lock file ($(1)) into .venv/, with the torch build TORCH names. A venv made for the other
+# TORCH is made anew: pip keeps an installed torch 2.x.y+cpu for a requirement torch==2.x.y.
+define INSTALL
+	@if [ -f $(VENV)/.torch ] && [ "$$(cat $(VENV)/.torch)" != $(TORCH) ]; then \
+	  echo "$(VENV) holds the TORCH=$$(cat $(VENV)/.torch) build: making it anew for TORCH=$(TORCH)"; rm -rf $(VENV); fi
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	echo $(TORCH) > $(VENV)/.torch
+	$(if $(filter cpu,$(TORCH)),grep -vE '$(CUDA_ONLY)' $(1) > $(VENV)/cpu.lock)
+	$(BIN)/python -m pip install --no-compile --no-deps $(if $(filter cpu,$(TORCH)),--extra-index-url $(CPU_INDEX) -r $(VENV)/cpu.lock,-r $(1))
+	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m pip check
+endef
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install --no-compile -r requirements.txt
-	$(BIN)/python -m pip install --no-deps -e .
+$(STAMP): requirements-dev.lock pyproject.toml | python
+	$(call INSTALL,requirements-dev.lock)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The runtime alone (make lab), unless everything is installed already.
+setup-runtime: $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): requirements.lock pyproject.toml | python
+	@if [ -f $(STAMP) ]; then touch $@; exit 0; fi; $(MAKE) --no-print-directory _runtime
+	touch $@
+
+.PHONY: _runtime
+_runtime:
+	$(call INSTALL,requirements.lock)
+
+# Rebuild requirements.lock and requirements-dev.lock with uv (in the dev lock): every platform,
+# Python 3.11 and newer, keeping the versions locked before (UPGRADE=1: the newest allowed), within
+# the constraints pip is configured with here (a machine's cap on torch); then binder/requirements.txt,
+# the runtime lock with PyTorch's CPU wheels.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --annotation-style line \
+  --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
+  $(foreach c,$(shell $(BIN)/python -m pip config list 2>/dev/null | sed -n "s/^global\.constraint='\(.*\)'/\1/p"),--constraint $(c))
+lock: setup
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) --constraint requirements-dev.lock requirements.txt -o requirements.lock
+	{ echo "# Binder's runtime: requirements.lock (made by make lock) with PyTorch's CPU wheels, whose"; \
+	  echo "# +cpu builds win over PyPI's of the same version; none of the CUDA build's packages."; \
+	  echo "--extra-index-url $(CPU_INDEX)"; \
+	  grep -v '^#' requirements.lock | grep -vE '$(CUDA_ONLY)'; } > binder/requirements.txt
+
 # Finds and verifies the data set. Without a local copy it installs Debian's dataset-fashion-mnist
-# where apt-get exists (through sudo when not root), as `make chromium` does; elsewhere torchvision
-# downloads the files, or a one-paragraph error says how to get them.
-data: setup
-	@$(BIN)/python -m d2l_utils data --no-download 2>/dev/null || ! command -v apt-get >/dev/null || { \
+# where apt-get can be used (as root, or through sudo); otherwise, or when that fails, torchvision
+# downloads the files into ~/.cache/d2l_utils; offline, one paragraph says the three ways to get them.
+data: setup-runtime
+	@$(BIN)/python -m d2l_utils data --no-download >/dev/null 2>&1 || ! command -v apt-get >/dev/null || \
+	  { [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; } || { \
 	  echo "Fashion-MNIST not found: installing Debian's dataset-fashion-mnist"; \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || command -v sudo || true); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y dataset-fashion-mnist; }
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y dataset-fashion-mnist || \
+	  echo "dataset-fashion-mnist could not be installed: torchvision downloads the files instead"; }
 	$(BIN)/python -m d2l_utils data
 
-# The browser tests drive Debian's chromium (Playwright cannot download browsers here).
-chromium:
-	@test -x /usr/bin/chromium || { SUDO=$$(command -v sudo || true); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+# The browser tests' Chromium: CHROMIUM if set, Debian's /usr/bin/chromium, or one that Playwright
+# installed (`.venv/bin/playwright install chromium`); else Debian's package through apt-get (as root
+# or with sudo). Without any, one line says the browser tier is skipped and how to enable it.
+PLAYWRIGHT_CHROMIUM := import os, sys; from playwright.sync_api import sync_playwright; \
+  p = sync_playwright().start(); path = p.chromium.executable_path; p.stop(); \
+  print(path) if os.path.exists(path) else sys.exit(1)
+FIND_CHROMIUM = { [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ] && echo "$$CHROMIUM"; } || \
+  { [ -x /usr/bin/chromium ] && echo /usr/bin/chromium; } || $(BIN)/python -c '$(PLAYWRIGHT_CHROMIUM)' 2>/dev/null
+NO_CHROMIUM := Browser tier skipped: no Chromium here (CHROMIUM unset, no /usr/bin/chromium, none from \
+  Playwright, no apt-get to install one); enable it with .venv/bin/playwright install chromium (needs the \
+  network), Debian's apt-get install chromium, or CHROMIUM=/path/to/chromium.
+chromium: setup
+	@$(FIND_CHROMIUM) >/dev/null || ! command -v apt-get >/dev/null || \
+	  { [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; } || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium || true; }
+	@found=$$($(FIND_CHROMIUM)) && echo "Chromium for the browser tests: $$found" || \
+	  echo "$(NO_CHROMIUM)"
 
-lab: setup data
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
-	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+# JupyterLab on notebooks/, on this machine only (127.0.0.1), with a fresh random token that this
+# prints in full (Jupyter masks a token it did not make itself). On another machine, forward the
+# port first: ssh -L 8888:127.0.0.1:8888 you@server, then open the printed URL on your own.
+lab: setup-runtime data
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	  echo; echo "    JupyterLab: open http://127.0.0.1:$(PORT)/lab?token=$$token"; \
+	  echo "    (the log below writes the token as ...; Ctrl-C twice stops it; port taken? make lab PORT=8890)"; echo; \
+	  JUPYTER_TOKEN=$$token exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Everything: lint; the unit tests (fast and slow) in two processes of one thread each (pytest-xdist;
 # most of them are single-threaded Python, which would leave a core idle); every notebook under nbval

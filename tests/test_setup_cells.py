@@ -1,0 +1,126 @@
+"""Each notebook's set-up cell (its first code cell) outside `make`: where d2l_utils cannot be imported
+it stops with one paragraph saying what to run; on Colab it installs the collection from its repository.
+The repository's address is written once, in pyproject.toml's [project.urls]; every copy must agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import runpy
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+URL = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
+PARAGRAPH_START = "This notebook needs d2l_utils"
+
+
+def setup_cell(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+
+
+def as_python(source: str) -> str:
+    """The cell as IPython runs it (``%pip`` becomes ``get_ipython().run_line_magic(...)``)."""
+    return TransformerManager().transform_cell(source)
+
+
+def run_isolated(code: str, cwd: Path, with_site_packages: bool = False) -> subprocess.CompletedProcess:
+    """``python -S -I``: no site-packages processing, so neither PYTHONPATH nor the editable install of
+    d2l_utils (a .pth import hook) is seen. ``with_site_packages`` appends this environment's
+    site-packages as a plain folder (torch, matplotlib, ...) -- still without the .pth hooks."""
+    purelib = sysconfig.get_paths()["purelib"]
+    prelude = f"import sys; sys.path.append({purelib!r})\n" if with_site_packages else ""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "D2L_"))}
+    env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-S", "-I", "-c", prelude + code], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_the_repository_address_is_a_github_repository():
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", URL), URL
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_setup_cell_names_the_one_repository_address(path):
+    found = re.findall(r'^    REPOSITORY = "([^"]*)"$', setup_cell(path), flags=re.M)
+    assert found == [URL], f"{path.name}: REPOSITORY is {found}, pyproject.toml says {URL}"
+
+
+def test_the_readme_binder_link_and_the_web_book_name_the_same_repository():
+    org_repo = URL.removeprefix("https://github.com/")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    binder = re.findall(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/", readme)
+    assert binder and set(binder) == {org_repo}, binder
+    github = set(re.findall(r"https://github\.com/([\w.-]+/[\w.-]+)", readme))
+    assert github <= {org_repo}, github
+    conf = runpy.run_path(str(ROOT / "site" / "conf.py"))  # as test_site.py reads it
+    assert conf["REPOSITORY_URL"] == URL, \
+        f"site/conf.py REPOSITORY_URL is {conf['REPOSITORY_URL']}, pyproject.toml says {URL}"
+
+
+def test_the_isolated_python_really_lacks_d2l_utils(tmp_path):
+    probe = "import importlib.util as u; print(u.find_spec('d2l_utils'), u.find_spec('torch') is not None)"
+    out = run_isolated(probe, tmp_path, with_site_packages=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["None", "True"], out.stdout
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_without_d2l_utils_the_setup_cell_says_what_to_run(path, tmp_path):
+    """Only the standard library: the cell must stop at its first statement with the paragraph."""
+    out = run_isolated(as_python(setup_cell(path)), tmp_path)
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"ModuleNotFoundError: {PARAGRAPH_START}"), out.stderr
+    for what in ("make lab", f"%pip install git+{URL}", "%pip install -e ..", "restart the kernel"):
+        assert what in last, f"{path.name}: the paragraph does not say {what!r}:\n{last}"
+    assert len(last) < 600, "one short paragraph"
+    # `from None`: the paragraph alone, not a chained traceback of the first import
+    assert "During handling" not in out.stderr and out.stderr.count("Traceback") == 1, out.stderr
+
+
+COLAB = textwrap.dedent("""
+    import sys, types
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+    magics = []
+
+    class FakeShell:
+        def run_line_magic(self, name, line, _stack_depth=1):
+            magics.append((name, line, sys._getframe(1).f_globals["REPOSITORY"]))
+            sys.path.insert(0, {root!r})  # what the install does: d2l_utils becomes importable
+
+    get_ipython = FakeShell
+    exec(compile({cell!r}, "setup-cell", "exec"))
+    import d2l_utils
+    print("MAGICS", magics)
+    print("D2L", d2l_utils.__file__)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_on_colab_the_setup_cell_installs_the_collection_then_runs(path, tmp_path):
+    import d2l_utils
+
+    try:
+        d2l_utils.find_data_dir(download=False)
+    except d2l_utils.DataError as err:
+        pytest.skip(f"no local Fashion-MNIST for the rest of the cell ({err})")
+    out = run_isolated(COLAB.format(root=str(ROOT), cell=as_python(setup_cell(path))), tmp_path,
+                       with_site_packages=True)
+    assert out.returncode == 0, out.stderr
+    magics = eval(next(line for line in out.stdout.splitlines() if line.startswith("MAGICS "))[7:])
+    assert magics == [("pip", "install --quiet git+{REPOSITORY}", URL)], magics
+    assert PARAGRAPH_START not in out.stdout + out.stderr
+    d2l = next(line for line in out.stdout.splitlines() if line.startswith("D2L "))[4:]
+    assert Path(d2l).resolve().is_relative_to(ROOT / "d2l_utils"), d2l
