@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import d2l_utils.course as course
 from d2l_utils import (
     TEXT_LABELS,
     Normalize,
     ShapeCalculator,
     TensorBatches,
     count_parameters,
-    course,
     expect,
     lenet,
     lenet_modern,
