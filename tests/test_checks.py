@@ -1,330 +1,348 @@
-"""The exercises' self-checks (d2l_utils.checks): each accepts the notebook's solution, turns a typical
-wrong answer into a hint that does not give the solution away, and asks for an answer when given None.
+"""The exercises' self-checks (``d2l_utils.course.check`` reading ``notebooks/exercises/NN.json``): each
+accepts the notebook's own solution, turns typical wrong answers into hints that do not give the solution
+away, asks for an answer while it is None, and finds its content from the notebooks' folder and from the
+repository root, or says in one paragraph where it looked and what to do.
 
-The right answers are computed as the notebooks' solution cells compute them, on small or random inputs
-where the solution uses the data set; answers that need a trained network are the ones the solution
-cells assert and print (nbval checks there that the solution cell prints "Correct!").
+The right answers come from the notebooks' solution cells, never from the content files: the cheap
+solutions are executed here (their ``check(...)`` call records its arguments), with the notebook's own
+helper functions and small or random inputs where the notebook uses its own; the answers that need a
+trained network or a timing are read from the solution cell's stored output.
 """
 
+import ast
+import json
 import math
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
-from fakes import corr2d
+import torch.nn.functional as F
 from torch import nn
 
-import d2l_utils
+import d2l_utils.course as course
 from d2l_utils import (
+    TEXT_LABELS,
+    Normalize,
     ShapeCalculator,
     TensorBatches,
-    conv_output_size,
     count_parameters,
+    expect,
     lenet,
+    lenet_modern,
+    load_data_fashion_mnist,
 )
-from d2l_utils.checks import CHECKS, Verdict
+from d2l_utils.course import check, grade
 
-# --- the notebooks' own small functions (01 and 03) ---------------------------------------------------------
-
-
-
-def shift(x, down, right):
-    out = torch.zeros_like(x)
-    out[..., down:, right:] = x[..., : x.shape[-2] - down, : x.shape[-1] - right]
-    return out
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+CONTENT = {nb: json.loads((ROOT / "notebooks" / "exercises" / f"{nb}.json").read_text(encoding="utf-8"))
+           for nb in NOTEBOOKS}
+EXERCISES = [f"{nb}.{k}" for nb in sorted(CONTENT) for k in CONTENT[nb]["exercises"]]
 
 
-def out_size(n, k, p=0, s=1):
-    return (n + 2 * p - k) // s + 1
+def cells(nb):
+    return json.loads(NOTEBOOKS[nb].read_text(encoding="utf-8"))["cells"]
 
 
-# --- the solutions, computed ------------------------------------------------------------------------------
+def check_calls(source):
+    return [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call) and node.args
+            and getattr(node.func, "id", None) == "check" and isinstance(node.args[0], ast.Constant)]
 
 
-def solution_01_3():
+def solution_cell(exercise):
+    """The solution code cell (tag ``solution``) that calls ``check(exercise, ...)``."""
+    found = [c for c in cells(exercise[:2]) if c["cell_type"] == "code" and "solution" in c["metadata"].get(
+        "tags", []) and any(call.args[0].value == exercise for call in check_calls("".join(c["source"])))]
+    assert len(found) == 1, f"{exercise}: {len(found)} solution cells call check({exercise!r}, ...)"
+    return found[0]
+
+
+def notebook_function(nb, name):
+    """The source of ``def name`` in a code cell of notebook ``nb`` (the notebook's own helper)."""
+    for cell in cells(nb):
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.FunctionDef) and node.name == name:
+                    return ast.get_source_segment(source, node)
+    raise AssertionError(f"notebook {nb} defines no function {name}")
+
+
+def helpers(nb, *names):
+    namespace = {"torch": torch, "nn": nn}
+    for name in names:
+        exec(notebook_function(nb, name), namespace)
+    return namespace
+
+
+def run_solution(exercise, namespace):
+    """Execute the solution cell of ``exercise`` in ``namespace``; the answers its check call passes."""
+    calls = []
+    namespace = {**namespace, "check": lambda name, *answers: calls.append((name, answers))}
+    exec("".join(solution_cell(exercise)["source"]), namespace)
+    answers = [a for name, a in calls if name == exercise]
+    assert len(answers) == 1, calls
+    return answers[0]
+
+
+def stored(exercise, pattern):
+    """The groups of ``pattern`` in the stored output of the solution cell (a run too costly for a test)."""
+    text = "".join("".join(o.get("text", "")) for o in solution_cell(exercise)["outputs"])
+    match = re.search(pattern, text)
+    assert match, f"{exercise}: the stored solution output has no {pattern!r} (run the notebook):\n{text}"
+    return match.groups()
+
+
+@pytest.fixture(scope="module")
+def real():
+    train_iter, test_iter = load_data_fashion_mnist(256)
+    return {"train_iter": train_iter, "test_iter": test_iter, "images": train_iter.images}
+
+
+def notebook_01():
+    namespace = helpers("01", "corr2d", "shift", "n_params")
     torch.manual_seed(0)
-    img = torch.rand(28, 28)  # like image 0, non-zero at the border
-    x = img[None, None]
-    conv = nn.Conv2d(1, 6, kernel_size=5)
+    img = torch.rand(28, 28)  # unlike zeros, non-zero at the border, as image 0 is
+    x, conv = img[None, None], nn.Conv2d(1, 6, kernel_size=5)
+    x_shifted = namespace["shift"](x, 3, 2)
     with torch.no_grad():
-        y, y_shifted = conv(x), conv(shift(x, 3, 2))
-        y_rolled = conv(torch.roll(x, shifts=(3, 2), dims=(-2, -1)))
-    return (torch.allclose(y_rolled[..., 3:, 2:], y[..., :-3, :-2], atol=1e-5),
-            torch.allclose(y_rolled, y_shifted, atol=1e-5))
+        y, y_shifted = conv(x), conv(x_shifted)
+    return {**namespace, "img": img, "x": x, "conv": conv, "x_shifted": x_shifted, "y": y,
+            "y_shifted": y_shifted}
 
 
-def solution_01_4():
-    torch.manual_seed(0)
-    x = torch.rand(1, 1, 28, 28)
-    conv, pool = nn.Conv2d(1, 6, kernel_size=5), nn.AvgPool2d(2, stride=2)
-    matches = []
-    with torch.no_grad():
-        p = pool(conv(x))
-        for s in (1, 2):
-            q = pool(conv(shift(x, s, s)))
-            k = s // 2
-            matches.append(torch.allclose(q[..., k:, k:], p[..., : p.shape[-2] - k, : p.shape[-1] - k],
-                                          atol=1e-5))
-    return tuple(matches)
+def solutions(exercise, real):
+    """The answers of the notebook's solution to ``exercise``, computed or read as the docstring says."""
+    nb = exercise[:2]
+    if nb == "01":
+        return run_solution(exercise, notebook_01())
+    if nb == "02":
+        x = torch.rand(2, 5, 5, 16).permute(0, 3, 1, 2)  # as section 6: memory height-width-channel
+        return run_solution(exercise, {"torch": torch, "nn": nn, "lenet": lenet, "x": x,
+                                       "count_parameters": count_parameters})
+    if nb == "03":
+        return run_solution(exercise, {**helpers("03", "out_size"), "lenet": lenet, "net": lenet(),
+                                       "ShapeCalculator": ShapeCalculator})
+    if nb == "04":
+        plt = type("plt", (), {"show": staticmethod(lambda: None)})
+        return run_solution(exercise, {**real, "math": math, "torch": torch, "TensorBatches": TensorBatches,
+                                       "TEXT_LABELS": TEXT_LABELS, "Normalize": Normalize, "plt": plt,
+                                       "show_fashion_mnist": lambda *args, **kwargs: None})
+    if exercise == "05.5":
+        ratio, = stored(exercise, r"tanh ≈ (\d+(?:\.\d+)?)×")
+        accuracy, = stored(exercise, r"2 short epochs[,:] tanh ≈ (\d\.\d+)")
+        return float(ratio), float(accuracy) < 0.35  # as the solution's check call
+    if nb == "05":
+        return run_solution(exercise, {**real, "math": math})
+    if exercise == "06.1":
+        return (float(stored(exercise, r"loss at steps 1, 10, 20: .*≈ (\d\.\d+)\n")[0]),)
+    if nb == "06":
+        return run_solution(exercise, {"torch": torch, "nn": nn, "lenet_modern": lenet_modern})
+    if exercise == "07.1":
+        return (stored(exercise, r"predicted wrongly \(column\): (.+?) \(")[0],
+                stored(exercise, r"weakest class \(row\): (.+)")[0])
+    if exercise == "07.2":
+        preds, y_test = torch.randint(0, 10, (200,)), torch.randint(0, 10, (200,))
+        y_test[:100] = preds[:100]  # right half the time
+        return run_solution(exercise, {"torch": torch, "TEXT_LABELS": TEXT_LABELS, "expect": expect,
+                                       "preds": preds, "y_test": y_test})
+    if exercise == "07.3":
+        return stored(exercise, r"largest gain: (.+)")
+    if exercise == "07.4":  # the honest answer: the arguments of the check call, evaluated
+        call, = check_calls("".join(solution_cell(exercise)["source"]))
+        return tuple(eval(ast.unparse(a), {"TEXT_LABELS": TEXT_LABELS}) for a in call.args[1:])
+    if exercise == "08.1":
+        small, large = stored(exercise, r"batch 256 ≈ (\d+\.\d+), batch 1024 ≈ (\d+\.\d+)")
+        return (float(large) / float(small),)
+    if exercise == "08.2":
+        return run_solution(exercise, {"torch": torch, "F": F, "BATCH": 16})
+    if exercise == "08.3":
+        text = "".join("".join(o.get("text", "")) for o in solution_cell(exercise)["outputs"])
+        return ({op for op in re.findall(r"(aten::\S+)\s+still there: False", text)},)
+    raise AssertionError(f"no way to the solution of {exercise}")
 
 
-def solution_01_5():
-    torch.manual_seed(0)
-    img = torch.rand(28, 28)
-    blur = torch.full((3, 3), 1 / 9)
-    B = corr2d(img, blur)
-    B_shifted = corr2d(shift(img, 3, 2), blur)
-    return ((tuple(B.shape), tuple(corr2d(img, torch.full((7, 7), 1 / 49)).shape)),
-            torch.allclose(B_shifted[3:, 2:], B[:-3, :-2], atol=1e-5), 1)
-
-
-def solution_02_1():
-    wider = nn.Sequential(
-        nn.Conv2d(1, 10, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
-        nn.Conv2d(10, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
-        nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
-    return (count_parameters(wider),)
-
-
-def solution_02_2():
-    padded = lenet()
-    padded[3] = nn.Conv2d(6, 16, kernel_size=5, padding=2)
-    padded[7] = nn.Linear(16 * 7 * 7, 120)
-    return padded[:6](torch.rand(1, 1, 28, 28)).shape, count_parameters(padded)
-
-
-def solution_02_3():
-    maxnet = nn.Sequential(*[nn.MaxPool2d(2, stride=2) if isinstance(m, nn.AvgPool2d) else m
-                             for m in lenet()])
-    return (count_parameters(maxnet),)
-
-
-def solution_02_5():
-    x = torch.rand(2, 5, 5, 16).permute(0, 3, 1, 2)
-    contiguous = torch.rand(2, 16, 5, 5)
-    return (contiguous.reshape(2, -1).data_ptr() == contiguous.data_ptr(),
-            x.reshape(2, -1).data_ptr() == x.data_ptr())
-
-
-def solution_03_1():
-    net32 = lenet()
-    net32[0] = nn.Conv2d(1, 6, kernel_size=5)
-    return (list(net32[0](torch.rand(1, 1, 32, 32)).shape),)
-
-
-def solution_03_2():
-    sizes = [20]
-    for k, p, s in [(5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2)]:
-        sizes.append(out_size(sizes[-1], k, p, s))
-    X = torch.rand(1, 1, 20, 20)
-    for i, layer in enumerate(lenet()):
-        try:
-            X = layer(X)
-        except RuntimeError:
-            return i, 16 * sizes[-1] ** 2
-    raise AssertionError("no layer failed")
-
-
-def solution_03_4():
-    calc3 = ShapeCalculator(static=True, pool=3)
-    return [shape[-1] for _, shape in calc3.shapes[1:5]], calc3.shapes[5][1][-1]
-
-
-def solution_04_1():
-    images, labels = torch.zeros(60_000, 1, 1, 1, dtype=torch.uint8), torch.zeros(60_000, dtype=torch.int64)
-    measured = []
-    for b in (1000, 7):
-        sizes = [len(y_b) for _, y_b in TensorBatches(images, labels, b)]
-        measured.append((len(sizes), sizes[-1]))
-    return tuple(measured)
-
-
-def solution_04_2():
-    images, labels = torch.randint(0, 256, (40, 1, 28, 28), dtype=torch.uint8), torch.arange(40)
-    test_iter = TensorBatches(images, labels, 16)  # as load_data_fashion_mnist's test iterator
-    return (torch.equal(next(iter(test_iter))[0][:10], next(iter(test_iter))[0][:10]),)
-
-
-def solution_04_3():
-    images = torch.zeros(1, dtype=torch.uint8).expand(60_000, 1, 28, 28)  # the shape, without the memory
-    return (images.numel() * images.element_size(), images.numel() * torch.finfo(torch.float32).bits // 8)
-
-
-def solution_07_2():
-    names = ("T-shirt/top", "Pullover", "Coat", "Shirt")
-    tops = torch.tensor([d2l_utils.TEXT_LABELS.index(n) for n in names])
-
-    def group(labels):
-        return torch.where(torch.isin(labels, tops), -1, labels)
-
-    return (group,)
-
-
-def solution_08_2():
-    torch.manual_seed(0)
-    x = (3 * torch.randn(16, 6, 28, 28)).to(memory_format=torch.channels_last)
-    s = torch.sigmoid(x)
-    other_order = ((s[:, :, 0::2, 0::2] + s[:, :, 1::2, 0::2])
-                   + (s[:, :, 0::2, 1::2] + s[:, :, 1::2, 1::2])) / 4
-    plain = nn.functional.avg_pool2d(s, 2)
-    return torch.equal(other_order, plain), torch.allclose(other_order, plain, atol=1e-6)
-
-
-# key: (right answers: a tuple or a function computing it, a typical wrong answer, a phrase of its hint,
-#       strings of the solution that no hint may contain)
-CASES = {
-    "01_1": ((divmod(28 * 5 + 27 + 1, 28),), ((5, 28),), "only columns 0 to 27", ["(6, 0)", "6, 0"]),
-    "01_2": ((count_parameters(nn.Conv2d(6, 16, kernel_size=5)),), (2400,), "biases", ["2416", "2,416"]),
-    "01_3": (solution_01_3, (True, True), "border of the image", []),
-    "01_4": (solution_01_4, (True, True), "half a pooled cell", []),
-    "01_5": (solution_01_5, (((28, 28), (28, 28)), True, 1), "does not fit at the border", ["26", "22"]),
-    "02_1": (solution_02_1, (61_706,), "more kernels", ["63410", "63,410"]),
-    "02_2": (solution_02_2, ((16, 5, 5), 61_706), "with padding 2", ["107786", "107,786", "7, 7", "7×7"]),
-    "02_3": (solution_02_3, (61_706 + 2 * (6 + 16),), "which layers of LeNet hold parameters",
-             ["61706", "61,706"]),
-    "02_4": (((6 * 3 + 9 * 4 + 6) * 25 + 16, count_parameters(nn.Conv2d(6, 16, kernel_size=5))),
-             (1500, 2416), "one bias too", ["1516", "1,516"]),
-    "02_5": (solution_02_5, (False, False), "contiguous tensor", []),
-    "03_1": (solution_03_1, ((1, 6, 32, 32),), "loses 4 rows", ["28"]),
-    "03_2": (solution_03_2, (7, 400), "400 is what", ["144"]),
-    "03_3": ((next(p for p in range(3) if conv_output_size(28, 3, p, 2) == 14),), (0,), "gives 13×13",
-             ["padding 1", "p = 1"]),
-    "03_4": (solution_03_4, ([28, 14, 10, 5], 400), "after pool1 is off", ["9, 5, 1", "16 values"]),
-    "03_5": ((dict(p1=0),), (dict(k1=5),), "576 values", ["p1=0", "p1 = 0"]),
-    "04_1": (solution_04_1, ((60, 1000), (8571, 3)), "none are dropped", ["8572", "8,572"]),
-    "04_2": (solution_04_2, (False,), "shuffled", []),
-    "04_3": (solution_04_3, (47_040_000, 8 * 47_040_000), "float64", ["188160000", "188,160,000"]),
-    # computed in float64 from the 60,000 training images, as the solution does
-    "04_4": ((0.2860405969887955, 0.3530242483182949, "Coat"), (72.94, 90.02, "Coat"),
-             "divide the bytes by 255", ["0.286", "0.353"]),
-    "05_1": ((-math.log(0.5), -math.log(0.99)), (-math.log10(0.5), -math.log10(0.99)), "natural logarithm",
-             ["0.69", "0.01"]),
-    "05_2": ((1000 / 10_000,), (10,), "not a percentage", ["0.1"]),
-    "05_3": ((0.0019 * 256,), (0.0019 / 256,), "already too small", ["0.49", "0.48"]),
-    # the predictions of 05_5 and 06: what the solution cells measure and assert
-    "05_5": ((False, False), (True, True), "slope at 0 is 1", []),
-    "06_1": ((False,), (True,), "nine times smaller step", []),
-    "06_2": (("modern", True), ("classic", False), "slope 1", []),
-    "06_3": ((True, False), (False, True), "which mean and variance", []),
-    "07_1": (("Shirt", True), ("Coat", True), "per column", ["Shirt"]),
-    "07_2": (solution_07_2, (lambda labels: labels.clone(),), "should end up in the same class", []),
-    "07_3": (("Shirt",), ("Trouser",), "subtract", ["Shirt"]),
-    "07_4": ((1 / 10,), (0,), "add up to 1", ["0.1"]),
-    "08_1": ((False,), (True,), "once per step", []),
-    "08_2": (solution_08_2, (True, True), "associative", []),
-    "08_3": (({"aten::avg_pool2d", "aten::avg_pool2d_backward"},), ({"aten::avg_pool2d", "aten::sigmoid"},),
-             "SigmoidAvgPool2", []),
+# exercise: [(a typical wrong answer, a phrase of its hint, strings of the solution no hint may contain)]
+WRONG = {
+    "01.1": [(((5, 28),), "only columns 0 to 27", ["(6, 0)", "6, 0"]), ((168,), "2 whole numbers", [])],
+    "01.2": [((2400,), "biases", ["2416", "2,416"])],
+    "01.3": [((False, (3, 2)), "whatever fills the gap", []),
+             ((True, (0, 0)), "border of the image", ["3, 2"])],
+    "01.4": [(({2},), "try all six shifts", ["4, 6"]), (({1, 2, 3, 4, 5, 6},), "half a pooled cell", [])],
+    "01.5": [((28, 28, True, 1), "does not fit at the border", ["26", "22"]),
+             ((26, 22, True, 9), "mean of nine pixels", [])],
+    "02.1": [((61_706,), "more kernels", ["63410", "63,410"])],
+    "02.2": [(((16, 5, 5), 61_706), "with padding 2", ["107786", "107,786", "7, 7", "7×7"])],
+    "02.3": [((61_706 + 2 * 22, 61_706), "which of LeNet's layers hold parameters", ["61706", "61,706"]),
+             ((61_706, 44), "not the change", ["61750", "61,750"])],
+    "02.4": [((1500, 2416), "one bias too", ["1516", "1,516"])],
+    "02.5": [((0, 0), "avoid moving", ["3200", "3,200"]), ((0, 800), "4 bytes", ["3200"])],
+    "03.1": [(((1, 6, 32, 32), 0), "loses 4 rows", ["28"]), (((28, 28), 0), "3 whole numbers", [])],
+    "03.2": [((7, 400), "400 is what", ["144"]), ((6, 144), "flatten works for any size", [])],
+    "03.3": [((0,), "gives 13×13", ["padding 1", "p = 1"]), ((-1,), "at least 0", [])],
+    "03.4": [(([28, 14, 10, 5], 400), "3×3 windows and stride 3", ["9, 5, 1", "16 values"])],
+    "03.5": [((dict(k1=5),), "576 values", ["p1=0", "p1 = 0"]), ((dict(p1=0, k2=5),), "change only", [])],
+    "04.1": [(((60, 1000), (8571, 3)), "none are dropped", ["8572", "8,572"])],
+    "04.2": [((True, "neither"), "draw the first batch", ['"train"']),
+             ((True, "test"), "would its first", [])],
+    "04.3": [((47_040_000, 8 * 47_040_000), "float64", ["188160000", "188,160,000"])],
+    "04.4": [((72.94, 90.02, "Coat"), "divide the bytes by 255", ["0.286", "0.353"]),
+             ((0.29, 0.35, "Coat"), "three decimals", ["0.286", "0.353"])],
+    "05.1": [((-math.log10(0.5), -math.log10(0.99)), "natural logarithm", ["0.69", "0.01"])],
+    "05.2": [((10,), "not a percentage", ["0.1"])],
+    "05.3": [((0.0019 / 256,), "already too small", ["0.49", "0.48"])],
+    "05.5": [((150, True), "slope at 0 is 1", []), ((0.01, False), "grows a lot", [])],
+    "06.1": [((1.0,), "nine times smaller step", ["2.3"]), ((3.5,), "even guess", ["2.3"])],
+    "06.2": [((1.7159,), "chain rule", ["1.14"]), ((0.25,), "sigmoid's slope", ["1.14"]),
+             ((1,), "plain tanh", ["1.14"])],
+    "06.3": [(("both",), "evaluation mode", ['"train"']), (("neither",), "training mode", ['"train"'])],
+    "07.1": [(("Coat", "Shirt"), "a column collects", ["Shirt", "cm."])],
+    "07.2": [((lambda labels: labels.clone(),), "should end up in the same class", [])],
+    "07.3": [(("Trouser",), "class by class", ["Shirt"])],
+    "07.4": [((0,), "add up to 1", ["0.1"]), ((90,), "between 0 and 1", ["0.1"])],
+    "08.1": [((0.25,), "once per step", []), ((2,), "no work per image", [])],
+    "08.2": [((0,), "associative", []), ((0.01,), "last bit", [])],
+    "08.3": [(({"aten::avg_pool2d"},), "Are both gone", []),
+             (({"aten::avg_pool2d", "aten::sigmoid"},), "SigmoidAvgPool2", [])],
 }
 
 
-def right(key):
-    answers = CASES[key][0]
-    return answers() if callable(answers) else answers
+def test_every_exercise_has_cases_and_a_solution_cell():
+    assert sorted(WRONG) == EXERCISES
+    for exercise in EXERCISES:
+        solution_cell(exercise)
 
 
-def test_every_check_has_a_case_and_is_exported():
-    assert sorted(CASES) == sorted(CHECKS)
-    for key, check in CHECKS.items():
-        assert check.__name__ == f"check_{key}"
-        assert getattr(d2l_utils, check.__name__) is check and check.__name__ in d2l_utils.__all__
-        assert check.__doc__.startswith(f"Exercise {int(key[3:])} of notebook {key[:2]}")
-
-
-@pytest.mark.parametrize("key", sorted(CASES))
-def test_accepts_the_solution(key, capsys):
-    answers = right(key)
-    assert CHECKS[key](*answers) is None  # prints; shows nothing else in a notebook
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_accepts_the_notebooks_solution(exercise, real, capsys):
+    answers = solutions(exercise, real)
+    capsys.readouterr()  # what the solution cell itself prints
+    assert check(exercise, *answers) is None  # prints; shows nothing else in a notebook
     out = capsys.readouterr().out
     assert out.startswith("Correct! ") and out.count("\n") == 1, out
-    verdict = CHECKS[key].grade(*answers)
-    assert isinstance(verdict, Verdict) and verdict and verdict.correct
+    assert grade(exercise, *answers) == (True, out.rstrip("\n"))
     assert capsys.readouterr().out == ""  # grade prints nothing
 
 
-@pytest.mark.parametrize("key", sorted(CASES))
-def test_a_typical_wrong_answer_gets_a_hint_not_the_solution(key, capsys):
-    _, wrong, hint, secrets = CASES[key]
-    CHECKS[key](*wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet: ") and hint in out, out
-    assert not CHECKS[key].grade(*wrong)
-    for secret in secrets:
-        assert secret not in out, f"the hint gives away {secret!r}: {out}"
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_typical_wrong_answers_get_a_hint_not_the_solution(exercise):
+    for answers, hint, secrets in WRONG[exercise]:
+        right, message = grade(exercise, *answers)
+        assert not right and message.startswith("Not yet: ") and hint in message, (answers, message)
+        for secret in secrets:
+            assert secret not in message, f"the hint gives away {secret!r}: {message}"
 
 
-@pytest.mark.parametrize("key", sorted(CASES))
-def test_no_answer_asks_for_one(key, capsys):
-    n = len(right(key))
-    CHECKS[key](*[None] * n)
-    out = capsys.readouterr().out
-    assert out.startswith("Write your answer first: ") and len(out) > 40, out
-    assert not CHECKS[key].grade(*[None] * n)
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_no_answer_asks_for_one(exercise):
+    n = len(WRONG[exercise][0][0])
+    right, message = grade(exercise, *[None] * n)
+    assert not right and message.startswith("Write your answer first: ") and len(message) > 40, message
+    assert grade(exercise, *[...] * n)[1] == message
     if n > 1:  # one answer missing is enough to ask
-        assert CHECKS[key].grade(*right(key)[:-1], None).message.startswith("Write your answer first")
-    assert CHECKS[key].grade(*[...] * n).message.startswith("Write your answer first")
+        assert grade(exercise, *WRONG[exercise][0][0][:-1], None)[1] == message
 
 
-@pytest.mark.parametrize("key", sorted(CASES))
-def test_answers_of_the_wrong_form_get_a_hint_not_an_error(key):
-    n = len(right(key))
-    for odd in ("abc", object(), 2.5, [1, 2, 3]):
-        verdict = CHECKS[key].grade(*[odd] * n)
-        assert not verdict and verdict.message.startswith("Not yet: "), (odd, verdict)
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_answers_of_the_wrong_form_get_a_hint_not_an_error(exercise):
+    n = len(WRONG[exercise][0][0])
+    for odd in ("abc", object(), 2.5, [1, 2, 3], float("nan")):
+        right, message = grade(exercise, *[odd] * n)
+        assert not right and message.startswith("Not yet: ") and message.endswith((".", "?")), (odd, message)
 
 
 def test_equivalent_forms_are_accepted():
-    c = d2l_utils
-    # shapes: tuple, list, torch.Size, with or without the batch dimension, or the tensor itself
-    for shape in ((1, 6, 28, 28), [6, 28, 28], torch.Size([1, 6, 28, 28]), torch.zeros(1, 6, 28, 28)):
-        assert c.check_03_1.grade(shape), shape
-    # numbers: int, float, one-element tensor; True/False: bool or a bool tensor
-    for n in (2416, 2416.0, torch.tensor(2416), torch.tensor([2416.0])):
-        assert c.check_01_2.grade(n), n
-    assert c.check_01_3.grade(torch.tensor(True), torch.tensor(False))
-    # sizes as n or (n, n); a pixel as a tuple, a list or a tensor
-    assert c.check_01_5.grade((26, (22, 22)), True, 1.0)
-    assert c.check_01_1.grade([6, 0]) and c.check_01_1.grade(torch.tensor([6, 0]))
-    # classes by name (any case) or label; operators with or without "aten::"
-    assert c.check_07_3.grade("shirt") and c.check_07_3.grade(6) and c.check_07_3.grade(torch.tensor(6))
-    assert c.check_08_3.grade(["avg_pool2d", "aten::avg_pool2d_backward"])
-    # the failing layer by index or name; any working conv1 setting, also as a ShapeCalculator
-    assert c.check_03_2.grade("Linear", 144)
-    assert c.check_03_5.grade(dict(k1=7, p1=2))
-    assert c.check_03_5.grade(ShapeCalculator(static=True, k2=3, p1=0))
-    assert not c.check_03_5.grade(ShapeCalculator(static=True, p1=0))  # conv2's kernel must stay 3
-    assert not c.check_03_5.grade(dict(p1=0, k2=5))
+    for shape in ((1, 6, 28, 28), [6, 28, 28], torch.Size([1, 6, 28, 28]), torch.tensor([6, 28, 28])):
+        assert grade("03.1", shape, 0)[0], shape
+    for n in (2416, 2416.0, torch.tensor(2416), torch.tensor([2416.0])):  # int, float, 1-element tensors
+        assert grade("01.2", n)[0], n
+    assert grade("01.3", torch.tensor(True), [3, 2])[0] and grade("01.1", torch.tensor([6, 0]))[0]
+    assert grade("01.4", [6, 4, 2])[0] and grade("01.4", {2, 4, torch.tensor(6)})[0]
+    assert grade("07.3", "shirt")[0] and grade("07.3", 6)[0] and grade("07.3", torch.tensor(6))[0]
+    assert grade("06.3", " Train ")[0] and grade("08.3", ["aten::avg_pool2d_backward", "aten::avg_pool2d"])[0]
+    assert grade("03.5", dict(k1=7, p1=2))[0] and grade("03.5", ShapeCalculator(static=True, k2=3, p1=0))[0]
+    assert not grade("03.5", ShapeCalculator(static=True, p1=0))[0]  # conv2's kernel must stay 3
 
 
 def test_tolerances_are_honest():
-    c = d2l_utils
-    assert c.check_04_4.grade(0.286, 0.353, "Coat") and c.check_04_4.grade(0.2860, 0.3530, 4)
-    rounded = c.check_04_4.grade(0.29, 0.35, "Coat")
-    assert not rounded and "three decimals" in rounded.message
-    assert c.check_05_1.grade(0.69, 0.01) and not c.check_05_1.grade(0.6, 0.01)
-    assert c.check_05_3.grade(0.49) and not c.check_05_3.grade(0.4)
-    assert c.check_05_2.grade(0.1) and not c.check_05_2.grade(0.2)
-    assert not c.check_01_2.grade(2416.5)  # a count is a whole number
+    assert grade("04.4", 0.286, 0.353, "Coat")[0] and grade("04.4", 0.2860, 0.3530, 4)[0]
+    assert grade("05.1", 0.69, 0.01)[0] and not grade("05.1", 0.6, 0.01)[0]
+    assert grade("05.3", 0.49)[0] and not grade("05.3", 0.4)[0]
+    assert grade("05.2", 0.1)[0] and not grade("05.2", 0.2)[0]
+    assert grade("06.2", 1.14)[0] and not grade("06.2", 1.2)[0]
+    assert not grade("01.2", 2416.5)[0]  # a count is a whole number
+    assert not grade("04.2", 1, "train")[0]  # True/False, not a number
 
 
 def test_several_answers_say_which_are_right():
-    message = d2l_utils.check_04_4.grade(0.286, 90.0, "Pullover").message
+    message = grade("04.4", 0.286, 90.0, "Pullover")[1]
     assert "The mean is right." in message
-    assert "standard deviation —" in message and "brightest class —" in message
+    assert "the standard deviation —" in message and "The brightest class —" in message
 
 
 def test_a_function_is_checked_by_calling_it():
-    check = d2l_utils.check_07_2
     tops = (0, 2, 4, 6)
-    assert check.grade(lambda labels: torch.where(torch.isin(labels, torch.tensor(tops)), 99, labels))
-    assert check.grade(lambda labels: [(-1 if int(y) in tops else int(y)) for y in labels])  # a list is fine
-    assert not check.grade(lambda labels: torch.where(labels == 6, 0, labels))  # only shirts merged
-    too_many = check.grade(lambda labels: torch.where(labels >= 6, -1, labels)).message  # shoes and bags too
+    assert grade("07.2", lambda labels: torch.where(torch.isin(labels, torch.tensor(tops)), 99, labels))[0]
+    assert grade("07.2", lambda labels: [(-1 if int(y) in tops else int(y)) for y in labels])[0]  # a list
+    assert not grade("07.2", lambda labels: torch.where(labels == 6, 0, labels))[0]  # only shirts merged
+    too_many = grade("07.2", lambda labels: torch.where(labels >= 6, -1, labels))[1]  # shoes and bags too
     assert "Ankle boot and Shirt should not end up in the same class" in too_many
-    broken = check.grade(lambda labels: labels.no_such_method())
-    assert not broken and "AttributeError" in broken.message
-    assert check.grade(lambda labels: None).message.startswith("Write your answer first")
+    broken = grade("07.2", lambda labels: labels.no_such_method())[1]
+    assert broken.startswith("Not yet: ") and "AttributeError" in broken
+    assert grade("07.2", lambda labels: None)[1].startswith("Write your answer first")
 
     def in_place(labels):
         labels[labels == 6] = 0
         return labels
 
-    assert "changed the labels" in check.grade(in_place).message
+    assert "changed the labels" in grade("07.2", in_place)[1]
+
+
+def test_no_hint_hands_over_solution_code():
+    """Hints say how to get there in words: no method call such as ``cm.sum(dim=0)`` or ``.parameters()``."""
+    for nb, content in CONTENT.items():
+        for k, exercise in content["exercises"].items():
+            for answer in exercise["answers"]:
+                for text in [answer.get("otherwise", "")] + [h["hint"] for h in answer.get("hints", [])]:
+                    assert not re.search(r"\w\.\w+\(", text), f"{nb}.{k}: {text}"
+
+
+def test_no_exercise_takes_only_true_or_false():
+    """An answer of True/False alone would give the right one away by elimination after one "Not yet"."""
+    for nb, content in CONTENT.items():
+        for k, exercise in content["exercises"].items():
+            forms = {answer["form"] for answer in exercise["answers"]}
+            assert forms != {"boolean"}, f"exercise {nb}.{k} asks only for True or False"
+
+
+def test_unknown_exercises_and_wrong_counts_say_what_exists():
+    with pytest.raises(KeyError, match="05.1, 05.2, 05.3, 05.5|1, 2, 3, 5"):
+        grade("05.4", 1)
+    with pytest.raises(TypeError, match="takes 2 answer"):
+        grade("05.1", 0.69)
+
+
+def test_content_is_found_from_the_notebooks_folder_and_the_repository_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert course._file("05.json") == ROOT / "notebooks" / "exercises" / "05.json"
+    monkeypatch.chdir(ROOT)
+    assert course._file("05.json") == ROOT / "notebooks" / "exercises" / "05.json"
+    # a notebooks folder elsewhere (a learner's copy): its own exercises/ comes first
+    shutil.copytree(ROOT / "notebooks" / "exercises", tmp_path / "exercises")
+    data = json.loads((tmp_path / "exercises" / "05.json").read_text(encoding="utf-8"))
+    data["exercises"]["2"]["why"] = "from the copy."
+    (tmp_path / "exercises" / "05.json").write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert grade("05.2", 0.1) == (True, "Correct! from the copy.")
+
+
+def test_missing_content_names_the_folders_and_the_fix(tmp_path, monkeypatch):
+    folders = [tmp_path / "exercises", tmp_path / "notebooks" / "exercises"]
+    monkeypatch.setattr(course, "_folders", lambda: folders)
+    with pytest.raises(FileNotFoundError) as err:
+        grade("05.2", 0.1)
+    message = str(err.value)
+    assert "\n" not in message and "05.json" in message and str(tmp_path / "exercises") in message
+    assert "notebooks/ folder" in message and "git checkout -- notebooks/exercises" in message

@@ -17,7 +17,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import d2l_utils
-from d2l_utils.checks import CHECKS
+from d2l_utils.course import content
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -235,33 +235,52 @@ def called(cell) -> set:
             for n in ast.walk(tree(cell)) if isinstance(n, ast.Call)}
 
 
-def check_cells(nb, name: str):
-    """For check_NN_k: (the learner's cell right under exercise k, the first solution code cell of k)."""
-    k = int(name.rsplit("_", 1)[1])
+def checks_called(cell) -> list[tuple]:
+    """``(exercise, number of answers)`` for each ``check("NN.k", ...)`` call in the cell."""
+    calls = [n for n in ast.walk(tree(cell))
+             if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "check"]
+    for call in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str), \
+            f'check is called as check("NN.k", answer, ...), not {ast.unparse(call)}'
+    return [(call.args[0].value, len(call.args) - 1) for call in calls]
+
+
+def check_cells(nb, exercise: str):
+    """For exercise "NN.k": (the learner's cell right under exercise k, the first solution code cell of k)."""
+    k = int(exercise.split(".")[1])
     cells = nb.cells
     starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
               and (m := EXERCISE.match(c.source.lstrip())) and int(m.group(1)) == k]
-    assert len(starts) == 1, f"no single '**Exercise {k}' cell for {name}"
+    assert len(starts) == 1, f"no single '**Exercise {k}' cell for {exercise}"
     i = starts[0]
     solution = next(c for c in cells[i + 1:] if c.cell_type == "code" and "solution" in tags(c))
     return cells[i + 1], solution
 
 
+def exercises_of(path) -> dict:
+    """``{"NN.k": number of answers}`` from the notebook's content file, notebooks/exercises/NN.json."""
+    exercises = content(number(path))["exercises"]
+    return {f"{number(path)}.{k}": len(spec["answers"]) for k, spec in exercises.items()}
+
+
 def test_every_self_check_is_used_under_its_exercise(notebook):
     path, nb = notebook
-    mine = [f"check_{key}" for key in CHECKS if key.startswith(f"{number(path)}_")]
-    used = {name for cell in code_cells(nb) for name in called(cell) if name and name.startswith("check_")}
-    assert used <= set(mine), f"calls another notebook's checks: {sorted(used - set(mine))}"
+    mine = exercises_of(path)
+    used = {call for cell in code_cells(nb) for call in checks_called(cell)}
+    assert {name for name, _ in used} <= set(mine), f"checks of other notebooks or unknown exercises: {used}"
+    assert used <= set(mine.items()), f"a check call passes another number of answers than {mine}: {used}"
     for name in mine:
         learner, solution = check_cells(nb, name)
-        assert learner.cell_type == "code" and "solution" not in tags(learner) and name in called(learner), \
-            f"{name}: the cell right under the exercise should call it on the learner's answer"
-        assert name in called(solution), f"{name}: the solution cell should call it on the solution"
+        assert learner.cell_type == "code" and "solution" not in tags(learner), name
+        assert name in {n for n, _ in checks_called(learner)}, \
+            f"{name}: the cell right under the exercise should check the learner's answer"
+        assert name in {n for n, _ in checks_called(solution)}, \
+            f"{name}: the solution cell should check the solution"
 
 
 def test_self_checks_show_their_messages(notebook):
     path, nb = notebook
-    mine = [f"check_{key}" for key in CHECKS if key.startswith(f"{number(path)}_")]
+    mine = list(exercises_of(path))
     pairs = [check_cells(nb, name) for name in mine]
     if not all(learner.get("outputs") for learner, _ in pairs):
         pytest.skip("the check cells have not been executed yet (nbval fails on unexecuted cells)")
