@@ -46,6 +46,8 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 # out visible text fails WCAG 2.5.3 (axe: label-content-name-mismatch). Without the label, its name is
 # what it shows.
 SEARCH_BUTTON_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"')
+# The same for MyST-NB's collapsed cells: named "Toggle hidden content", showing "Show code cell content".
+SUMMARY_LABEL = re.compile(r'<summary aria-label="Toggle hidden content">')
 
 
 def book_pages() -> dict[str, str]:
@@ -189,12 +191,12 @@ def stage(src: Path) -> int:
 
 
 def fix_html(out: Path) -> None:
-    """What the theme writes and a reader needs otherwise (see SEARCH_BUTTON_LABEL)."""
+    """What the theme and MyST-NB write and a reader needs otherwise (SEARCH_BUTTON_LABEL, SUMMARY_LABEL)."""
     for page in out.rglob("*.html"):
         if "_static" in page.parts:
             continue
         text = page.read_text(encoding="utf-8")
-        fixed = SEARCH_BUTTON_LABEL.sub(r"\1", text)
+        fixed = SUMMARY_LABEL.sub("<summary>", SEARCH_BUTTON_LABEL.sub(r"\1", text))
         if fixed != text:
             page.write_text(fixed, encoding="utf-8")
 

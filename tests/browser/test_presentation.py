@@ -85,11 +85,57 @@ JS_AT = """([h, v]) => {
 }"""
 
 
+# A record of what moved, for a failure's message: slide changes and the active cell, with times.
+JS_RECORD = """() => {
+  window.__moves = [];
+  const t0 = performance.now();
+  const cells = () => [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  new MutationObserver(() => {
+    const top = [...document.querySelectorAll('.reveal .slides > section')];
+    const h = top.findIndex(s => s.classList.contains('present'));
+    const active = cells().findIndex(c => c.classList.contains('jp-mod-active'));
+    const focus = cells().findIndex(c => c.contains(document.activeElement));
+    const entry = `slide ${h}, active cell ${active}, focus in cell ${focus}`;
+    const last = window.__moves[window.__moves.length - 1];
+    const ms = Math.round(performance.now() - t0);
+    if (!last || !last.endsWith(entry)) window.__moves.push(`${ms} ms: ${entry}`);
+  }).observe(document.body, {attributes: true, attributeFilter: ['class'], subtree: true});
+}"""
+
+
+def _auto_selected(cells) -> dict[tuple[int, int], int]:
+    """{(slide, sub-slide): the cell RISE selects there}, as RISE's reveal_cell_index finds it (its
+    auto_select 'code': the first code cell of the slide, skip and notes cells not counted)."""
+    found, h, v = {}, -1, 0
+    for i, cell in enumerate(cells):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if kind in ("skip", "notes"):
+            continue
+        if kind == "slide":
+            h, v = h + 1, 0
+        h = max(h, 0)
+        if kind == "subslide":
+            v += 1
+        if cell["cell_type"] == "code":
+            found.setdefault((h, v), i)
+    return found
+
+
+# RISE has done what it does after arriving on a slide: 450 ms later it makes the slide's first code cell
+# the notebook's active cell, and moves the slideshow to that cell's slide. A key pressed before that
+# timer fires races it (under load, the move could come after the key's and undo it).
+JS_SETTLED = """(index) => {
+  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
+  return !!cell && cell.classList.contains('jp-mod-active')
+    && !!cell.closest('.reveal .slides section.present');
+}"""
+
+
 def _focus_state(frame) -> str:
     return frame.evaluate("""() => {
       const a = document.activeElement;
       return `focus in the slideshow: ${document.hasFocus()}, active element: `
-        + (a ? a.tagName + '.' + a.className : '-'); }""")
+        + (a ? a.tagName + '.' + a.className : '-') + '; ' + (window.__moves || []).join('; '); }""")
 
 
 def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
@@ -101,6 +147,7 @@ def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
     headings = [_heading(nb["cells"][i]) for i in starts]
     # The first slide that has a sub-slide (a long code cell), but not the last slide.
     with_sub = next(n for n, (a, b) in enumerate(zip(starts, starts[1:])) if "subslide" in kinds[a:b])
+    selected = _auto_selected(nb["cells"])
 
     page = lab_page
     try:
@@ -119,6 +166,7 @@ def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
         except PlaywrightTimeout:
             raise AssertionError(f"RISE did not finish starting {len(starts)} slides in 90 s: "
                                  f"{frame.evaluate(JS_WHERE)}") from None
+        frame.evaluate(JS_RECORD)
         start = frame.evaluate(JS_WHERE)
         assert (start["h"], start["v"]) == (0, 0), f"the slideshow did not start on the title: {start}"
         assert headings[0] in start["text"].lower(), start["text"]
@@ -138,7 +186,14 @@ def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
             except PlaywrightTimeout:
                 raise AssertionError(f"{key} towards slide {(h, v)}: the slideshow stayed at "
                                      f"{frame.evaluate(JS_WHERE)} ({_focus_state(frame)})") from None
-            return frame.evaluate(JS_WHERE)
+            where = frame.evaluate(JS_WHERE)
+            if (h, v) in selected:
+                try:
+                    frame.wait_for_function(JS_SETTLED, arg=selected[(h, v)], timeout=30_000, polling=100)
+                except PlaywrightTimeout:
+                    raise AssertionError(f"{key}: RISE selected no cell {selected[(h, v)]} on slide "
+                                         f"{(h, v)}: {_focus_state(frame)}") from None
+            return where
 
         second = press("ArrowRight", 1)
         assert headings[1] in second["text"].lower(), \
