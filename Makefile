@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # AVX2 or AVX-512 of today's x86 machines; ignored on ARM), one thread instead of one per core.
 PORTABLE := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: setup data chromium lab test test-all test-nbval test-fast test-browser test-browser-rest test-portable axe notebooks checkpoints benchmark memory site clean
+.PHONY: setup data chromium lab test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,8 @@ lab: setup data
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --IdentityProvider.token=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))') \
 	  --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: test-all test-nbval test-browser-rest axe
 
 # The tests, in two tiers. `make test` executes every notebook once (nbval) and drives the browser only
 # where a browser is needed; `make test-all` (what CI runs) adds every notebook on another machine's
@@ -78,7 +80,8 @@ test-browser: setup data chromium axe
 
 # The other notebooks in JupyterLab (`make test-all`).
 test-browser-rest: setup data chromium
-	$(BIN)/pytest tests -m "browser and full" -p no:cacheprovider -rs --durations=12
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and full" -p no:cacheprovider \
+	  -rs --durations=12
 
 # The stored outputs must also hold on another CPU and thread count (see tests/nbval_sanitize.cfg).
 test-portable: setup data
