@@ -128,22 +128,42 @@ lab: setup-runtime data
 	  JUPYTER_TOKEN=$$token exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# Everything: lint; the unit tests (fast and slow) in two processes of one thread each (pytest-xdist;
-# most of them are single-threaded Python, which would leave a core idle); every notebook under nbval
-# at the default settings; then, side by side with one thread each (so neither waits for a core the
-# other holds), the browser tests and every notebook again as another machine would run it. Each of
-# those two passes prints its log when it ends.
-test: setup data chromium
+.PHONY: test-all test-nbval test-browser-rest axe
+
+# The tests, in two tiers. `make test` executes every notebook once (nbval) and drives the browser only
+# where a browser is needed; `make test-all` (what CI runs) adds every notebook on another machine's
+# settings and every notebook in the browser.
+#
+# `make test`: lint; the unit tests (fast and slow, the web book's build and checks included) in two
+# processes of one thread each (pytest-xdist; most of them are single-threaded Python, which would leave
+# a core idle); then, side by side, nbval over every notebook at the default settings and the browser
+# tier (the notebooks with explorers in JupyterLab, presentation mode, one page of the web book and
+# axe-core over all of its pages). Each of the two prints its log when it ends.
+test: setup data chromium axe
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks site
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "not browser" -n 2 --dist loadfile \
 	  --durations=12
-	$(BIN)/pytest notebooks $(NBVAL) --durations=8
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target \
-	  test-browser test-portable
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-nbval test-browser
 
-# Notebooks run in JupyterLab in Debian's chromium, and the static site rendered (tests/browser).
-test-browser: setup data chromium
-	$(BIN)/pytest tests -m browser -p no:cacheprovider --durations=12
+# `make test`, then, side by side with one thread each (so neither waits for a core the other holds),
+# every notebook under nbval as another machine runs it, and the notebooks the browser tier left out.
+test-all: test
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-portable test-browser-rest
+
+# Every notebook under nbval, at the default settings (see tests/nbval_sanitize.cfg).
+test-nbval: setup data
+	$(BIN)/pytest notebooks $(NBVAL) -p no:cacheprovider --durations=8
+
+# What needs a browser (Debian's chromium; skipped, saying so, where there is none): the notebooks with
+# explorers run in JupyterLab and played with, presentation mode, the web book in Chromium and axe-core.
+test-browser: setup data chromium axe
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and not full" -p no:cacheprovider \
+	  -rs --durations=12
+
+# The other notebooks in JupyterLab (`make test-all`).
+test-browser-rest: setup data chromium
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and full" -p no:cacheprovider \
+	  -rs --durations=12
 
 # The stored outputs must also hold on another CPU and thread count (see tests/nbval_sanitize.cfg).
 test-portable: setup data
@@ -152,6 +172,17 @@ test-portable: setup data
 # The tests that take seconds (under a minute in all): no notebooks, browsers or subprocess training.
 test-fast: setup data
 	$(BIN)/pytest tests -m "not slow and not browser"
+
+# axe-core (the accessibility checker the browser tier runs over the web book), from npm into .cache/node
+# (git-ignored). Without npm the axe test is skipped, saying so.
+AXE_VERSION := 4.14.1
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm not found: the axe-core test will be skipped (install npm)"; exit 0; }; \
+	  npm install --prefix .cache/node --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 
 # Re-execute every notebook in place, top to bottom, storing widget state.
 notebooks: setup data

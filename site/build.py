@@ -7,8 +7,12 @@
    - every widget output becomes what its stored state shows (the figures and HTML of the Output and
      HTML widgets it contains) under a note that it is interactive in JupyterLab;
    - display formulas ($$...$$) are drawn by matplotlib (no MathJax);
-   - links to files outside the book point at the repository, images from the web become their text.
-2. Run Sphinx with site/conf.py into _build/site/html. Nothing is executed, nothing is downloaded.
+   - links to files outside the book point at the repository, images from the web become their text;
+   - figures keep the text alternative of their cell's metadata ({"mystnb": {"image": {"alt": ...}}},
+     which MyST-NB writes into <img alt>), widgets' stored figures that of the cell showing the widget.
+2. Run Sphinx with site/conf.py into _build/site/html (formulas get their LaTeX as alt there), then
+   fix what the theme writes for readers of assistive technology (fix_html). Nothing is executed,
+   nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -31,13 +35,19 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "<p class='widget-note'><em>This widget as stored (interactive in JupyterLab).</em></p>"
 # A written answer, collapsed as MyST-NB collapses a code cell (same classes, so the same look).
 SOLUTION = ("<div class='cell container tag_solution'><details class='admonition hide above-input'>"
-            "<summary aria-label='Toggle hidden content'>"
+            "<summary>"
             "<p class='collapsed admonition-title'>Show the answer</p>"
             "<p class='expanded admonition-title'>Hide the answer</p></summary>\n\n{}\n\n</details></div>\n")
 TIME = re.compile(r"\*\*Time:\*\*\s*about\s+(\d+)\s+minutes")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+# The theme's search button is named "Search" (aria-label) but shows "Search Ctrl+K": a name that leaves
+# out visible text fails WCAG 2.5.3 (axe: label-content-name-mismatch). Without the label, its name is
+# what it shows.
+SEARCH_BUTTON_LABEL = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"')
+# The same for MyST-NB's collapsed cells: named "Toggle hidden content", showing "Show code cell content".
+SUMMARY_LABEL = re.compile(r'<summary aria-label="Toggle hidden content">')
 
 
 def book_pages() -> dict[str, str]:
@@ -180,6 +190,17 @@ def stage(src: Path) -> int:
     return len(pages)
 
 
+def fix_html(out: Path) -> None:
+    """What the theme and MyST-NB write and a reader needs otherwise (SEARCH_BUTTON_LABEL, SUMMARY_LABEL)."""
+    for page in out.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        fixed = SUMMARY_LABEL.sub("<summary>", SEARCH_BUTTON_LABEL.sub(r"\1", text))
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=ROOT / "_build/site-src", help="staging folder")
@@ -193,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     status = build_main(["-b", "html", "-c", str(SITE), "-d", str(args.out.parent / "doctrees"),
                          "-W", "--keep-going", "-q", str(args.src), str(args.out)])
     if status == 0:
+        fix_html(args.out)
         print(f"site: {n} pages in {time.perf_counter() - start:.1f} s: {args.out / 'index.html'}")
     else:
         print("site: failed, see Sphinx's warnings above (each is an error here)", file=sys.stderr)

@@ -44,3 +44,28 @@ html_theme_options = {
 html_last_updated_fmt = None
 html_show_sourcelink = False
 html_static_path = []
+
+
+def _formulas_with_alt(app):
+    """Display formulas drawn by mathmpl get their LaTeX source as text alternative (mathmpl writes
+    <img> without alt, which screen readers announce as an unnamed image)."""
+    import html
+
+    import matplotlib.sphinxext.mathmpl as mathmpl
+
+    if getattr(mathmpl.latex2html, "with_alt", False):
+        return
+    plain = mathmpl.latex2html
+
+    def latex2html(node, source):
+        tag = plain(node, source)
+        alt = html.escape("Formula: " + " ".join(node["latex"].split()), quote=True)
+        return tag.replace("<img ", f'<img alt="{alt}" ', 1)
+
+    latex2html.with_alt = True
+    mathmpl.latex2html = latex2html  # looked up at each call by mathmpl's HTML visitor
+
+
+def setup(app):
+    app.connect("builder-inited", _formulas_with_alt)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

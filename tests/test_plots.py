@@ -57,16 +57,43 @@ def same_color(a, b):
 # --- conventions ------------------------------------------------------------------------------------------
 
 
-def test_colour_conventions():
-    assert IMAGE_CMAP == "gray" and SIGNED_CMAP == "coolwarm"
-    assert set(RECIPE_COLORS) == set(MODELS)  # a colour for each recipe
-    assert not same_color(RECIPE_COLORS["lenet"], RECIPE_COLORS["lenet-modern"])
+def luminance(rgba) -> float:
+    r, g, b = rgba[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def test_projector_style():
-    projector_style()
-    assert plt.rcParams["font.size"] == 14 and plt.rcParams["axes.titlesize"] == 15
-    assert plt.rcParams["image.cmap"] == IMAGE_CMAP
+def test_images_are_drawn_in_grey_from_black_to_white():
+    cmap = matplotlib.colormaps[IMAGE_CMAP]
+    steps = [cmap(x / 10) for x in range(11)]
+    assert all(r == g == b for r, g, b, _ in steps), "an image colour map with hues"
+    assert [luminance(c) for c in steps] == sorted(luminance(c) for c in steps)  # brighter with the value
+    assert luminance(steps[0]) < 0.05 and luminance(steps[-1]) > 0.95
+
+
+def test_signed_values_diverge_from_a_light_middle_to_two_hues():
+    cmap = matplotlib.colormaps[SIGNED_CMAP]
+    low, middle, high = cmap(0.0), cmap(0.5), cmap(1.0)
+    assert luminance(middle) > luminance(low) + 0.3 and luminance(middle) > luminance(high) + 0.3
+    assert low[2] > low[0] and high[0] > high[2]  # negative bluish, positive reddish: signs differ in hue
+
+
+def test_each_recipe_has_its_own_colour():
+    assert set(RECIPE_COLORS) == set(MODELS)
+    colours = [to_rgba(c) for c in RECIPE_COLORS.values()]
+    assert len(set(colours)) == len(colours)
+
+
+def test_projector_style_enlarges_the_text_for_a_projector():
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        defaults = {k: matplotlib.rcParams[k] for k in ("font.size", "axes.titlesize")}
+        projector_style()
+        text = matplotlib.font_manager.FontProperties(size=plt.rcParams["font.size"]).get_size_in_points()
+        title = matplotlib.font_manager.FontProperties(
+            size=plt.rcParams["axes.titlesize"]).get_size_in_points()
+        assert text >= 12 and title >= text, (text, title)  # the house rule: titles >= 11 pt
+        assert text > defaults["font.size"]
+        assert plt.rcParams["image.cmap"] == IMAGE_CMAP  # images default to the grey map
 
 
 # --- image grids ------------------------------------------------------------------------------------------

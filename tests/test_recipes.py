@@ -102,24 +102,6 @@ def test_modern_setup_defaults():
     assert optimizer.param_groups[0]["fused"] is True  # one kernel for the whole update (notebook 08)
 
 
-def test_fused_adamw_takes_the_same_step_as_the_plain_one():
-    torch.manual_seed(0)
-    nets = [lenet_modern(), lenet_modern()]
-    nets[1].load_state_dict(nets[0].state_dict())
-    X, y = torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))
-    fused, _, _ = modern_setup(nets[1], 1, 3)
-    group = fused.param_groups[0]  # as the one-cycle schedule set it up: its first rate and betas
-    plain = torch.optim.AdamW(nets[0].parameters(), lr=group["lr"], betas=group["betas"],
-                              weight_decay=group["weight_decay"])
-    for net, optimizer in zip(nets, (plain, fused)):
-        for _ in range(3):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(net(X), y).backward()
-            optimizer.step()
-    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
-
-
 def test_each_recipe_trains_its_own_number_of_epochs(monkeypatch):
     seen = []
     monkeypatch.setattr(recipes, "load_data_fashion_mnist", lambda *a, **k: ([], []))

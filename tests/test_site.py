@@ -218,27 +218,30 @@ def test_no_page_loads_anything_from_the_network(site):
 
 @pytest.mark.browser
 def test_a_page_renders_in_chromium_offline(site):
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        pytest.fail(f"no chromium at {chromium}: `make chromium` (or set CHROMIUM=path)")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # the root conftest.py skips without one
     nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05_"))
     title = re.search(r"^#\s+(.+)$", "".join(load(nb_path)["cells"][0]["source"]), re.M).group(1).strip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # The browser tests of JupyterLab (tests/browser) keep a Playwright session, and so an asyncio loop,
     # running in this thread for the whole pytest run; Playwright's sync API needs a thread without one.
+    _in_a_thread(_check_page_in_chromium, site, nb_path, title, chromium)
+
+
+def _in_a_thread(function, *args):
+    """Run ``function(*args)`` in a new thread, and raise what it raised here."""
     failure = []
-    thread = threading.Thread(target=_render_page, args=(site, nb_path, title, chromium, failure))
+
+    def run():
+        try:
+            function(*args)
+        except BaseException as err:  # re-raised in the test's own thread
+            failure.append(err)
+
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
     if failure:
         raise failure[0]
-
-
-def _render_page(site, nb_path, title, chromium, failure):
-    try:
-        _check_page_in_chromium(site, nb_path, title, chromium)
-    except BaseException as err:  # re-raised in the test's own thread
-        failure.append(err)
 
 
 def _check_page_in_chromium(site, nb_path, title, chromium):
@@ -263,5 +266,133 @@ def _check_page_in_chromium(site, nb_path, title, chromium):
             solution.locator("summary").click()
             assert solution.locator(".cell_input").is_visible()
             assert not outside, f"the page asked the network for {outside}"
+        finally:
+            browser.close()
+
+
+# --- accessible to every reader (WCAG 2.1 AA) -----------------------------------------------------------
+
+AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"  # `make axe` (npm)
+FORMULA = "/mathmpl/"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def is_sentence(text: str) -> bool:
+    """A text alternative that says something: words, a capital first and a full stop last, no file."""
+    text = text.strip()
+    return (len(text.split()) >= 4 and text[:1].isupper() and text.endswith((".", "!", "?"))
+            and not re.search(r"(^|\s)(\.\./|_images/)|\.(png|jpe?g|svg|gif)\b", text))
+
+
+def figure_cells(nb: dict) -> list[tuple[int, int]]:
+    """(cell index, number of figures) of each code cell that shows figures: its stored images and the
+    images stored in the state of the widgets it displays."""
+    state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+
+    def widget_images(model_id, seen):
+        if model_id in seen or model_id not in state:
+            return 0
+        seen.add(model_id)
+        values = state[model_id].get("state", {})
+        n = sum("image/png" in o.get("data", {}) for o in values.get("outputs", []))
+        n += sum(widget_images(v.removeprefix("IPY_MODEL_"), seen) for o in values.get("outputs", [])
+                 for v in [o.get("data", {}).get(WIDGET_VIEW, {}).get("model_id", "")] if v)
+        return n + sum(widget_images(c.removeprefix("IPY_MODEL_"), seen) for c in values.get("children", []))
+
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        n = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        n += sum(widget_images(o["data"][WIDGET_VIEW]["model_id"], set()) for o in cell.get("outputs", [])
+                 if WIDGET_VIEW in o.get("data", {}))
+        if n:
+            found.append((i, n))
+    return found
+
+
+def test_every_figure_has_a_text_alternative_in_its_cell():
+    """The alt of a figure is the producing cell's metadata {"mystnb": {"image": {"alt": "..."}}}:
+    a sentence saying what the figure shows (widgets: what their stored view shows)."""
+    missing = []
+    for nb_path in NOTEBOOKS:
+        nb = load(nb_path)
+        for i, n in figure_cells(nb):
+            alt = nb["cells"][i]["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+            if not is_sentence(alt):
+                first = "".join(nb["cells"][i]["source"]).strip().splitlines()[0][:60]
+                missing.append(f"{nb_path.name} cell {i} ({n} figure{'s' * (n > 1)}, {first!r}): "
+                               + (f"alt {alt!r} is not a sentence" if alt else "no mystnb.image.alt"))
+    assert not missing, "figures without a text alternative:\n" + "\n".join(missing)
+
+
+def test_every_image_in_the_book_has_a_sentence_for_alt(site):
+    """What reaches the readers: every <img> of every page; a formula's alt is its LaTeX source."""
+    wrong = []
+    for path in html_pages(site):
+        for img in soup(path).find_all("img"):
+            alt, src = img.get("alt"), img.get("src", "")
+            name = path.relative_to(site["html"])
+            if FORMULA in src:
+                if not (alt or "").startswith("Formula: "):
+                    wrong.append(f"{name}: formula {src} has alt {alt!r}")
+            elif "_static/" in src:  # the theme's logos
+                if not alt:
+                    wrong.append(f"{name}: {src} has no alt")
+            elif not is_sentence(alt or ""):
+                wrong.append(f"{name}: {src.rsplit('/', 1)[-1][:16]}... has alt {alt!r}")
+    assert not wrong, f"{len(wrong)} images without a sentence for alt:\n" + "\n".join(wrong)
+
+
+@pytest.mark.browser
+def test_axe_finds_no_serious_or_critical_violation_on_any_page(site):
+    """axe-core (npm), injected into every page of the book in Chromium, light and dark, with every
+    collapsed block (solutions, quizzes) opened: no serious or critical violation of WCAG 2.1 A/AA."""
+    if not AXE.is_file():
+        pytest.skip(f"no axe-core at {AXE.relative_to(ROOT)}: `make axe` installs it with npm")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    found = []
+    _in_a_thread(_run_axe, site, chromium, found)
+    assert not found, (f"axe-core: {len(found)} serious or critical violations:\n" + "\n".join(found))
+
+
+JS_AXE = """async () => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+    resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.html.replace(/\\s+/g, ' ').slice(0, 120)
+                             + (n.any.length ? ' (' + n.any[0].message + ')' : ''))}));
+}"""
+
+# Every collapsed block opened, and no animation still running (a transition half-way through gives
+# colours that are neither its start nor its end).
+JS_OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+JS_SETTLED = "() => document.getAnimations().every(a => a.playState !== 'running')"
+
+
+def _run_axe(site, chromium, found):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND"])
+        try:
+            for scheme in ("light", "dark"):
+                page_ = browser.new_page(viewport={"width": 1300, "height": 900}, color_scheme=scheme)
+                for path in html_pages(site):
+                    page_.goto(path.as_uri())
+                    page_.wait_for_function("() => document.documentElement.dataset.theme !== undefined")
+                    page_.evaluate(JS_OPEN_ALL)
+                    page_.wait_for_function(JS_SETTLED)
+                    page_.add_script_tag(path=str(AXE))
+                    for v in page_.evaluate(JS_AXE):
+                        nodes = "\n".join(f"      {n}" for n in v["nodes"][:5])
+                        more = f"\n      ... and {len(v['nodes']) - 5} more" if len(v["nodes"]) > 5 else ""
+                        found.append(f"{path.relative_to(site['html'])} ({scheme}): {v['impact']} "
+                                     f"{v['id']}: {v['help']} ({len(v['nodes'])}):\n{nodes}{more}")
+                page_.close()
         finally:
             browser.close()

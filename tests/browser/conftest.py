@@ -169,8 +169,8 @@ def lab_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no chromium at {CHROMIUM}: `sudo apt-get install chromium` (or set CHROMIUM=path)")
+    if not Path(CHROMIUM).exists():  # the root conftest.py skips these tests before they get here
+        pytest.skip(f"no Chromium at {CHROMIUM}: browser tests skipped (`make chromium`, or CHROMIUM=path)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

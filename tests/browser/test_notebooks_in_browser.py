@@ -5,6 +5,9 @@ every code cell ran without an error and that the figures were drawn. Notebooks 
 the ``d2l_utils`` explorers are also played with: a dropdown choice and a slider move must change
 what is shown. Notebooks that train must print their per-epoch lines. A screenshot of each whole
 notebook goes to artifacts/screenshots/.
+
+`make test` runs here only the notebooks with an explorer (what needs a browser; nbval runs every
+notebook already); the others are marked `full` and run in `make test-all`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from browser_env import NOTEBOOKS, SCREENSHOTS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +29,15 @@ USES_EXPLORERS = re.compile(r"\b(ConvExplorer|DatasetBrowser|PredictionExplorer|
                             r"^\s*import\s+ipywidgets|^\s*from\s+ipywidgets\s+import", re.M)
 EPOCH_LINE = re.compile(r"^epoch +\d+, loss", re.M)
 DRAWS = re.compile(r"\bplt\.|matplotlib|show_images|show_fashion_mnist|plot_history|\.imshow\(")
-PROGRESS = ".widget-hprogress, .widget-vprogress, .progress-bar"
 
 
 def _notebooks():
+    """Every notebook; those without an explorer (nbval runs them in `make test`) are marked `full`:
+    `make test` runs only the notebooks whose explorers need a browser, `make test-all` all of them."""
     found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    return found or [pytest.param(None, id="no-notebooks")]
+    if not found:
+        return [pytest.param(None, id="no-notebooks")]
+    return [pytest.param(p, id=p.name, marks=() if _read(p)["widgets"] else pytest.mark.full) for p in found]
 
 
 def _read(path: Path) -> dict:
@@ -63,14 +70,8 @@ JS_READY = """(name) => {
   return !!kernel && kernel.status === 'idle' && w.content.widgets.length > 0;
 }"""
 
-JS_RUN_ALL = """(selector) => {
+JS_RUN_ALL = """() => {
   window.__run = null;
-  window.__sawProgress = false;
-  new MutationObserver(records => {
-    for (const r of records) for (const n of r.addedNodes) {
-      if (n.nodeType === 1 && (n.matches(selector) || n.querySelector(selector))) window.__sawProgress = true;
-    }
-  }).observe(document.body, {childList: true, subtree: true});
   window.jupyterapp.commands.execute('notebook:run-all-cells').then(
     ok => { window.__run = {ok: ok}; }, err => { window.__run = {error: String(err)}; });
 }"""
@@ -124,16 +125,25 @@ def _cell_locator(page, index):
     return page.locator(f"[id='{panel}'] .jp-Notebook .jp-Cell").nth(index)
 
 
+# The explorer shows something else than `before`, and has finished: the kernel is idle (its callback has
+# sent all its output) and every image has loaded.
+JS_SHOWS_ANOTHER_VIEW = """([cell, before]) => {
+  const shown = (""" + JS_SHOWN + """)(cell);
+  const w = window.jupyterapp.shell.currentWidget;
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  const images = [...cell.querySelectorAll('.jp-Cell-outputArea img')];
+  return shown !== before && shown.trim() !== '' && !!kernel && kernel.status === 'idle'
+    && images.every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
 def _wait_shown_changes(page, cell, before, what, timeout_s=60):
-    """Wait until the explorer shows something else, and has settled (the same twice in a row)."""
-    deadline, last = time.monotonic() + timeout_s, None
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(300)
-        now = cell.evaluate(JS_SHOWN)
-        if now != before and now == last and now.strip():
-            return
-        last = now
-    raise AssertionError(f"{what}: nothing shown by the explorer changed within {timeout_s} s")
+    """Wait until the explorer shows something else, drawn completely."""
+    try:
+        page.wait_for_function(JS_SHOWS_ANOTHER_VIEW, arg=[cell.element_handle(), before],
+                               timeout=timeout_s * 1000, polling=200)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{what}: nothing shown by the explorer changed within {timeout_s} s") from None
 
 
 def _play_with_explorers(page, cells) -> list[str]:
@@ -177,14 +187,14 @@ def _screenshot(page, path: Path) -> None:
           outer.scrollTop = 0;  // Run All leaves it scrolled to the end
           return outer.scrollHeight; }""")
         page.set_viewport_size({"width": 1400, "height": int(min(max(height + 200, 1000), 15000))})
-        page.wait_for_timeout(500)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path))
     except Exception as err:  # a failed screenshot must not hide the test's own failure
         print(f"screenshot failed: {err}")
 
 
-@pytest.mark.parametrize("notebook", _notebooks(), ids=lambda p: p.name if isinstance(p, Path) else str(p))
+@pytest.mark.parametrize("notebook", _notebooks())
 def test_notebook_runs_in_jupyterlab(notebook, lab_server, lab_page):
     assert notebook is not None, f"no notebook matches {NOTEBOOKS}/[0-9][0-9]_*.ipynb"
     page, expect = lab_page, _read(notebook)
@@ -193,7 +203,7 @@ def test_notebook_runs_in_jupyterlab(notebook, lab_server, lab_page):
         page.goto(lab_server.lab_url(notebook.name), wait_until="domcontentloaded", timeout=120_000)
         page.wait_for_function(JS_READY, arg=notebook.name, timeout=180_000, polling=500)
 
-        page.evaluate(JS_RUN_ALL, PROGRESS)
+        page.evaluate(JS_RUN_ALL)
         page.wait_for_function("() => window.__run !== null", timeout=RUN_TIMEOUT_S * 1000, polling=1000)
         run = page.evaluate("() => window.__run")
         page.wait_for_function(JS_IDLE, timeout=120_000, polling=500)

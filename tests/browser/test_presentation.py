@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from browser_env import NOTEBOOKS, SCREENSHOTS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -59,19 +59,83 @@ def _heading(cell) -> str:
     return re.sub(r"[`*]", "", line.lstrip("#")).strip().lower()
 
 
-def _wait_for(frame, condition, what, timeout_s=20, settle_s=1.0):
-    """Wait until the slideshow's position meets ``condition`` and still does ``settle_s`` later
-    (RISE selects a cell on each new slide, about half a second after arriving)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        where = frame.evaluate(JS_WHERE)
-        if where and condition(where):
-            time.sleep(settle_s)
-            where = frame.evaluate(JS_WHERE)
-            if where and condition(where):
-                return where
-        time.sleep(0.25)
-    raise AssertionError(f"{what}: the slideshow stayed at {frame.evaluate(JS_WHERE)}")
+# RISE has finished starting the slideshow: after Reveal's `ready`, it moves to its starting slide, hooks
+# its handlers (one of them moves the slideshow to the active cell's slide) and then, in the same task,
+# adds #rise-overlay. A key pressed before that can be undone by the move to the starting slide (the
+# flake "ArrowRight towards slide (1, 0): the slideshow stayed at (0, 0)" under load).
+JS_STARTED = """(n) => {
+  const ready = document.querySelector('.reveal.ready .slides > section.present');
+  return !!ready && !!document.querySelector('.reveal #rise-overlay')
+    && document.querySelectorAll('.reveal .slides > section').length === n;
+}"""
+
+# The keyboard reaches Reveal: this document has the focus, and not in an editor (Reveal ignores keys
+# typed into an input or a contenteditable element, such as a cell's editor).
+JS_KEYS_REACH_REVEAL = """() => {
+  const a = document.activeElement;
+  return document.hasFocus() && !(a && (a.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)));
+}"""
+
+JS_AT = """([h, v]) => {
+  const top = [...document.querySelectorAll('.reveal .slides > section')];
+  const i = top.findIndex(s => s.classList.contains('present'));
+  if (i !== h) return false;
+  const stack = [...top[i].querySelectorAll(':scope > section')];
+  return Math.max(0, stack.findIndex(s => s.classList.contains('present'))) === v;
+}"""
+
+
+# A record of what moved, for a failure's message: slide changes and the active cell, with times.
+JS_RECORD = """() => {
+  window.__moves = [];
+  const t0 = performance.now();
+  const cells = () => [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  new MutationObserver(() => {
+    const top = [...document.querySelectorAll('.reveal .slides > section')];
+    const h = top.findIndex(s => s.classList.contains('present'));
+    const active = cells().findIndex(c => c.classList.contains('jp-mod-active'));
+    const focus = cells().findIndex(c => c.contains(document.activeElement));
+    const entry = `slide ${h}, active cell ${active}, focus in cell ${focus}`;
+    const last = window.__moves[window.__moves.length - 1];
+    const ms = Math.round(performance.now() - t0);
+    if (!last || !last.endsWith(entry)) window.__moves.push(`${ms} ms: ${entry}`);
+  }).observe(document.body, {attributes: true, attributeFilter: ['class'], subtree: true});
+}"""
+
+
+def _auto_selected(cells) -> dict[tuple[int, int], int]:
+    """{(slide, sub-slide): the cell RISE selects there}, as RISE's reveal_cell_index finds it (its
+    auto_select 'code': the first code cell of the slide, skip and notes cells not counted)."""
+    found, h, v = {}, -1, 0
+    for i, cell in enumerate(cells):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if kind in ("skip", "notes"):
+            continue
+        if kind == "slide":
+            h, v = h + 1, 0
+        h = max(h, 0)
+        if kind == "subslide":
+            v += 1
+        if cell["cell_type"] == "code":
+            found.setdefault((h, v), i)
+    return found
+
+
+# RISE has done what it does after arriving on a slide: 450 ms later it makes the slide's first code cell
+# the notebook's active cell, and moves the slideshow to that cell's slide. A key pressed before that
+# timer fires races it (under load, the move could come after the key's and undo it).
+JS_SETTLED = """(index) => {
+  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
+  return !!cell && cell.classList.contains('jp-mod-active')
+    && !!cell.closest('.reveal .slides section.present');
+}"""
+
+
+def _focus_state(frame) -> str:
+    return frame.evaluate("""() => {
+      const a = document.activeElement;
+      return `focus in the slideshow: ${document.hasFocus()}, active element: `
+        + (a ? a.tagName + '.' + a.className : '-') + '; ' + (window.__moves || []).join('; '); }""")
 
 
 def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
@@ -83,6 +147,7 @@ def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
     headings = [_heading(nb["cells"][i]) for i in starts]
     # The first slide that has a sub-slide (a long code cell), but not the last slide.
     with_sub = next(n for n, (a, b) in enumerate(zip(starts, starts[1:])) if "subslide" in kinds[a:b])
+    selected = _auto_selected(nb["cells"])
 
     page = lab_page
     try:
@@ -92,23 +157,44 @@ def test_presentation_mode_advances_slide_by_slide(lab_server, lab_page):
         assert "RISE:preview" in commands, "JupyterLab has no RISE commands: is jupyterlab-rise installed?"
 
         page.evaluate(JS_PREVIEW)
-        deadline = time.monotonic() + 60
-        while not (frames := [f for f in page.frames if "/rise/" in f.url]):
-            assert time.monotonic() < deadline, "RISE's slideshow panel did not open within 60 s"
-            page.wait_for_timeout(250)
-        frame = frames[0]
-        frame.wait_for_selector(".reveal.ready .slides > section.present", timeout=60_000)
-
-        start = _wait_for(frame, lambda w: w["slides"] == len(starts), "slides rendered")
+        iframe = page.locator("iframe[src*='/rise/']")
+        iframe.wait_for(state="attached", timeout=60_000)
+        frame = iframe.element_handle().content_frame()
+        assert frame is not None, "RISE's slideshow panel has no document"
+        try:
+            frame.wait_for_function(JS_STARTED, arg=len(starts), timeout=90_000, polling=250)
+        except PlaywrightTimeout:
+            raise AssertionError(f"RISE did not finish starting {len(starts)} slides in 90 s: "
+                                 f"{frame.evaluate(JS_WHERE)}") from None
+        frame.evaluate(JS_RECORD)
+        start = frame.evaluate(JS_WHERE)
         assert (start["h"], start["v"]) == (0, 0), f"the slideshow did not start on the title: {start}"
         assert headings[0] in start["text"].lower(), start["text"]
 
+        iframe.focus()  # RISE moves the focus on to its notebook (in command mode)
+        try:
+            frame.wait_for_function(JS_KEYS_REACH_REVEAL, timeout=30_000, polling=100)
+        except PlaywrightTimeout:
+            raise AssertionError(f"no keyboard focus in the slideshow: {_focus_state(frame)}") from None
+
         def press(key, h, v=0):
             """Press a key in the slideshow and wait until it shows slide (h, v)."""
+            assert frame.evaluate(JS_KEYS_REACH_REVEAL), f"before {key}: {_focus_state(frame)}"
             page.keyboard.press(key)
-            return _wait_for(frame, lambda w: (w["h"], w["v"]) == (h, v), f"{key} towards slide {(h, v)}")
+            try:
+                frame.wait_for_function(JS_AT, arg=[h, v], timeout=30_000, polling=100)
+            except PlaywrightTimeout:
+                raise AssertionError(f"{key} towards slide {(h, v)}: the slideshow stayed at "
+                                     f"{frame.evaluate(JS_WHERE)} ({_focus_state(frame)})") from None
+            where = frame.evaluate(JS_WHERE)
+            if (h, v) in selected:
+                try:
+                    frame.wait_for_function(JS_SETTLED, arg=selected[(h, v)], timeout=30_000, polling=100)
+                except PlaywrightTimeout:
+                    raise AssertionError(f"{key}: RISE selected no cell {selected[(h, v)]} on slide "
+                                         f"{(h, v)}: {_focus_state(frame)}") from None
+            return where
 
-        page.locator("iframe[src*='/rise/']").focus()
         second = press("ArrowRight", 1)
         assert headings[1] in second["text"].lower(), \
             f"slide 2 should open with {headings[1]!r}: {second['text'][:120]!r}"
