@@ -1,10 +1,14 @@
-"""Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept.
+"""Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept: ``data``,
+``models``, ``training``, ``recipes``, ``diagnostics`` (looking inside networks), ``plots``, ``widgets``
+(the explorers), ``fast`` (the fused step), ``measured``, and the exercises' self-checks and quizzes.
 
-``data`` (notebook 04), ``models`` (02, 06), ``training`` (05), ``recipes`` (05-07), ``plots``
-(every notebook), ``inspect`` (05-07), ``widgets`` (01, 03, 04, 07), ``fast`` (08), and ``checks``
-(``check_NN_k``, the exercises' self-checks) and ``quiz`` (the closing quiz) in every notebook. Each public
-helper says in its docstring which notebook teaches or uses it; read one with ``helper??``.
-The public names are listed here once; notebooks import them from ``d2l_utils``.
+One convention throughout, d2l's: the model first. ``device=None`` means the device the network's
+parameters are on (the CPU for a network a helper builds), and no helper moves a network unless it is
+given a device. Every helper gives a network back in the mode (training or evaluation) and memory
+layout it went in, and only ``init=True`` re-initialises one. Each public helper's docstring says
+which notebooks use it ("Used in notebook 05."); read one with ``helper??``. The public names are
+listed here once; notebooks import them from ``d2l_utils``, and the rest stay in their modules
+(``d2l_utils.training.save_checkpoint``, ``d2l_utils.recipes.train_recipe``, ...).
 """
 
 from .checks import (
@@ -50,11 +54,10 @@ from .data import (
     get_fashion_mnist_labels,
     load_data_fashion_mnist,
     load_fashion_mnist_tensors,
-    read_idx,
     subset,
     to_unit_range,
 )
-from .inspect import (
+from .diagnostics import (
     confusion_matrix,
     feature_maps,
     first_steps,
@@ -66,13 +69,11 @@ from .inspect import (
 )
 from .measured import expect, measured
 from .models import (
-    MODELS,
     Normalize,
     count_parameters,
     init_weights,
     lenet,
     lenet_modern,
-    lenet_variant,
     parameter_table,
     weight_layers,
 )
@@ -90,32 +91,15 @@ from .plots import (
     show_fashion_mnist,
     show_images,
     show_maps,
-    show_predictions,
 )
 from .quiz import quiz
-from .recipes import (
-    ABLATION_ROWS,
-    EPOCHS,
-    RECIPES,
-    ablation,
-    checkpoint_or_train,
-    modern_setup,
-    random_hflip,
-    short_run,
-    train_classic,
-    train_modern,
-    train_recipe,
-)
+from .recipes import ablation, checkpoint_or_train, modern_setup, random_hflip, train_classic, train_modern
 from .training import (
     CheckpointError,
     History,
-    check_writable,
-    checkpoint_dir,
     evaluate_accuracy,
-    evaluation_mode,
     load_checkpoint,
     predict_ch5,
-    save_checkpoint,
     train_ch5,
     try_gpu,
 )
@@ -124,23 +108,22 @@ from .widgets import ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalc
 __all__ = [
     # data
     "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
-    "load_data_fashion_mnist", "load_fashion_mnist_tensors", "read_idx", "subset", "to_unit_range",
+    "load_data_fashion_mnist", "load_fashion_mnist_tensors", "subset", "to_unit_range",
     # measured numbers in the lessons
     "expect", "measured",
     # models
-    "MODELS", "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "lenet_variant",
-    "parameter_table", "weight_layers",
+    "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "parameter_table",
+    "weight_layers",
     # training
-    "CheckpointError", "History", "check_writable", "checkpoint_dir", "evaluate_accuracy",
-    "evaluation_mode", "load_checkpoint", "predict_ch5", "save_checkpoint", "train_ch5", "try_gpu",
+    "CheckpointError", "History", "evaluate_accuracy", "load_checkpoint", "predict_ch5", "train_ch5",
+    "try_gpu",
     # recipes
-    "ABLATION_ROWS", "EPOCHS", "RECIPES", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip",
-    "short_run", "train_classic", "train_modern", "train_recipe",
+    "ablation", "checkpoint_or_train", "modern_setup", "random_hflip", "train_classic", "train_modern",
     # plots
     "IMAGE_CMAP", "RECIPE_COLORS", "SIGNED_CMAP", "plot_bars", "plot_channels", "plot_confusion_matrix",
     "plot_flattened_neighbours", "plot_history", "print_table", "projector_style", "show_fashion_mnist",
-    "show_images", "show_maps", "show_predictions",
-    # inspect
+    "show_images", "show_maps",
+    # diagnostics
     "confusion_matrix", "feature_maps", "first_steps", "most_confident_mistakes", "most_confused_pairs",
     "per_class_accuracy", "predict_probabilities", "weight_gradient_norms",
     # widgets

@@ -1,4 +1,4 @@
-"""The fused step (notebook 08): a ``Sigmoid`` followed by a 2x2 ``AvgPool2d`` as one autograd step.
+"""The fused step: a ``Sigmoid`` followed by a 2x2 ``AvgPool2d`` as one autograd step.
 
 PyTorch's CPU pooling kernels vectorise over channels, which is slow for LeNet's 6 and 16, and
 autograd stores the sigmoid's output *and* runs two backward kernels. :class:`SigmoidAvgPool2`
@@ -69,7 +69,7 @@ def _global_hooks() -> bool:
 
 def fused_forward(net: nn.Module):
     """A callable computing ``net(X)`` with each ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one
-    :class:`SigmoidAvgPool2` step (used by ``train_ch5(fast=True)``, taught in notebook 08).
+    :class:`SigmoidAvgPool2` step (used by ``train_ch5(fast=True)``; notebook 08 writes it out).
 
     Only a plain ``nn.Sequential`` is fused: any other network, a ``Sequential`` subclass with a
     ``forward`` of its own included, is returned as it is. While a hook is registered on the

@@ -1,5 +1,5 @@
 """The models: LeNet as in the classic recipe, a modern LeNet of the same size, and the variants
-between them (notebooks 02, 06)."""
+between them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from torch import nn
 def lenet() -> nn.Sequential:
     """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10.
 
-    Built layer by layer in notebook 02; the same network as ``lenet_variant()``.
+    Notebook 02 builds it layer by layer; the same network as ``lenet_variant()``.
+    Used in notebooks 02, 03, 05, 06 and 08.
     """
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
@@ -23,13 +24,14 @@ def lenet() -> nn.Sequential:
 
 
 def init_weights(module: nn.Module) -> None:
-    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``; notebook 05)."""
+    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``).
+    Used in notebooks 05, 06 and 08."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):
         nn.init.xavier_uniform_(module.weight)
 
 
 def count_parameters(net: nn.Module) -> int:
-    """Number of trainable parameters (notebook 02)."""
+    """Number of trainable parameters. Used in notebooks 02, 05 and 06."""
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
@@ -37,6 +39,7 @@ def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
     """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...
 
     The one naming scheme of the collection (parameter tables, gradients, feature maps).
+    Used in notebook 07.
     """
     named, counts = [], {"conv": 0, "fc": 0}
     for layer in net.modules():
@@ -48,10 +51,10 @@ def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def parameter_table(net: nn.Module) -> list[tuple[str, str, int]]:
-    """``(layer, weight shapes, parameters)`` for every layer that has parameters (notebook 02).
+    """``(layer, weight shapes, parameters)`` for every layer that has parameters.
 
     Convolution and linear layers are named as in :func:`weight_layers`; other layers with
-    parameters (batch norm) by their class and position.
+    parameters (batch norm) by their class and position. Used in notebook 02.
     """
     names = {id(layer): name for name, layer in weight_layers(net)}
     rows = []
@@ -69,7 +72,8 @@ FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
 
 
 class Normalize(nn.Module):
-    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images (notebook 06)."""
+    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images.
+    Used in notebook 04."""
 
     def __init__(self, mean: float = FASHION_MNIST_MEAN, std: float = FASHION_MNIST_STD):
         super().__init__()
@@ -84,7 +88,7 @@ class Normalize(nn.Module):
 
 def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = False,
                   batch_norm: bool = False) -> nn.Sequential:
-    """LeNet with any of the modern changes, one flag each (the ablation of notebook 06).
+    """LeNet with any of the modern changes, one flag each (the rows of :func:`~d2l_utils.recipes.ablation`).
 
     * ``relu``: ReLU instead of sigmoid;
     * ``max_pool``: 2x2 max pooling instead of average pooling;
@@ -118,7 +122,8 @@ def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = 
 
 def lenet_modern() -> nn.Sequential:
     """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm
-    (61,932 parameters; notebook 06). ``lenet_variant`` with every flag on; it explains the order."""
+    (61,932 parameters). ``lenet_variant`` with every flag on; it explains the order.
+    Used in notebook 06."""
     return nn.Sequential(
         Normalize(),
         nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False),

@@ -27,7 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
-from .inspect import predict_probabilities
+from .diagnostics import predict_probabilities
 from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP
 
 __all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
@@ -75,7 +75,7 @@ def _bare(ax):
 
 
 class _Explorer:
-    """State + controls + PNG rendering; subclasses define _build_controls, _sync and figure."""
+    """State + controls + PNG rendering; subclasses define set, control_values and figure."""
 
     def __init__(self, static: bool | None = None):
         available = widgets_available()
@@ -144,7 +144,8 @@ class _Explorer:
 
 
 class DatasetBrowser(_Explorer):
-    """Browse a data set one class at a time: a class dropdown and an index slider within the class."""
+    """Browse a data set one class at a time: a class dropdown and an index slider within the class.
+    Used in notebook 04."""
 
     def __init__(self, images, labels, class_index: int = 0, index: int = 0, static: bool | None = None):
         super().__init__(static)
@@ -231,6 +232,7 @@ class ConvExplorer(_Explorer):
 
     Shows the input with the window, the input patch, the kernel, their elementwise product and
     the output value (its sum), next to the whole feature map with the current cell highlighted.
+    Used in notebook 01.
     """
 
     def __init__(self, image, kernel="vertical edges", row: int = 0, col: int = 0, padding: int = 0,
@@ -356,7 +358,8 @@ class ConvExplorer(_Explorer):
 
 
 def conv_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
-    """floor((n + 2p - k) / s) + 1, the height (or width) after a convolution or pooling window."""
+    """floor((n + 2p - k) / s) + 1, the height (or width) after a convolution or pooling window.
+    Used in notebook 03."""
     return (n + 2 * padding - kernel) // stride + 1
 
 
@@ -365,6 +368,7 @@ class ShapeCalculator(_Explorer):
 
     ``.shapes`` lists ``(layer, shape)`` for the layers that can be computed, ``.error`` explains
     (in words) the first impossible one, or is ``None`` when the whole network works.
+    Used in notebook 03.
     """
 
     FIELDS = {"k1": ("conv1 kernel", 1, 9), "p1": ("conv1 padding", 0, 4), "s1": ("conv1 stride", 1, 3),
@@ -484,6 +488,7 @@ class PredictionExplorer(_Explorer):
     """Pick a test image: the network's probabilities for the ten classes, predicted vs. true name.
 
     The dropdown chooses which images the slider walks through: all of them, or only the mistakes.
+    Used in notebook 07.
     """
 
     CHOICES = ("all images", "mistakes only", "correct only")

@@ -197,7 +197,7 @@ MEMORY_PROBE = textwrap.dedent("""
         optimizer.zero_grad()
         loss(net(X), y).backward()
         optimizer.step()
-    d2l.evaluate_accuracy(test_iter, net)
+    d2l.evaluate_accuracy(net, test_iter)
     print(after_import, peak_mib())
 """)
 

@@ -7,17 +7,15 @@ import torch
 from torch import nn
 
 from d2l_utils import (
-    MODELS,
     Normalize,
     count_parameters,
     init_weights,
     lenet,
     lenet_modern,
-    lenet_variant,
     parameter_table,
     weight_layers,
 )
-from d2l_utils.models import FASHION_MNIST_MEAN, FASHION_MNIST_STD
+from d2l_utils.models import FASHION_MNIST_MEAN, FASHION_MNIST_STD, MODELS, lenet_variant
 
 ALL_FLAGS = {"relu": True, "max_pool": True, "normalize": True, "batch_norm": True}
 
