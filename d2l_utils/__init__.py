@@ -1,14 +1,10 @@
-"""Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept: ``data``,
-``models``, ``training``, ``recipes``, ``diagnostics`` (looking inside networks), ``plots``, ``widgets``
-(the explorers), ``fast`` (the fused step), ``measured``, and the exercises' self-checks and quizzes.
-
-One convention throughout, d2l's: the model first. ``device=None`` means the device the network's
-parameters are on (the CPU for a network a helper builds), and no helper moves a network unless it is
-given a device. Every helper gives a network back in the mode (training or evaluation) and memory
-layout it went in, and only ``init=True`` re-initialises one. Each public helper's docstring says
-which notebooks use it ("Used in notebook 05."); read one with ``helper??``. The public names are
-listed here once; notebooks import them from ``d2l_utils``, and the rest stay in their modules
-(``d2l_utils.training.save_checkpoint``, ``d2l_utils.recipes.train_recipe``, ...).
+"""Helpers shared by the LeNet-on-Fashion-MNIST notebooks, one module per concept (``data``, ``models``,
+``training``, ``recipes``, ``diagnostics``, ``plots``, ``widgets``, ``fast``, ``measured``), and the
+exercises' self-checks and quizzes. One convention, d2l's: the model first; ``device=None`` is the
+device of the network's parameters (the CPU for a network a helper builds), and only a device given
+moves a network; every helper gives a network back in the mode and memory layout it went in; only
+``init=True`` re-initialises one. Each public helper's docstring says which notebooks use it (read one
+with ``helper??``). The public names are listed here once; the rest stay in their modules.
 """
 
 from .checks import (

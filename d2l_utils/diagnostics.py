@@ -3,6 +3,8 @@ predicted probabilities, confusions, and feature maps."""
 
 from __future__ import annotations
 
+from itertools import islice
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -50,9 +52,7 @@ def first_steps(net, train_iter, optimizer, *, loss=None, steps: int = 20, sched
     try:
         with given_back(net):
             net.to(device).train()
-            for step, (X, y) in enumerate(train_iter):
-                if step == steps:
-                    break
+            for X, y in islice(train_iter, steps):
                 X, y = X.to(device), y.to(device)
                 batch_loss = loss(net(X), y)
                 optimizer.zero_grad()
@@ -117,8 +117,7 @@ def most_confused_pairs(cm: torch.Tensor, k: int = 5) -> list[tuple[str, str, in
 
 
 def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
-    """Indices of the ``k`` wrong predictions with the highest predicted probability.
-    Used in notebook 07."""
+    """Indices of the ``k`` wrong predictions with the highest predicted probability. Used in notebook 07."""
     confidence, predicted = probabilities.max(dim=1)
     wrong = torch.nonzero(predicted != torch.as_tensor(labels)).flatten()
     return wrong[confidence[wrong].argsort(descending=True)[:k]]

@@ -7,11 +7,8 @@ from torch import nn
 
 
 def lenet() -> nn.Sequential:
-    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10.
-
-    Notebook 02 builds it layer by layer; the same network as ``lenet_variant()``.
-    Used in notebooks 02, 03, 05, 06 and 08.
-    """
+    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10, as
+    notebook 02 builds it (and ``lenet_variant()``). Used in notebooks 02, 03, 05, 06 and 08."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -36,11 +33,8 @@ def count_parameters(net: nn.Module) -> int:
 
 
 def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
-    """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...
-
-    The one naming scheme of the collection (parameter tables, gradients, feature maps).
-    Used in notebook 07.
-    """
+    """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...:
+    the collection's one naming scheme (parameter tables, gradients, feature maps). Used in notebook 07."""
     named, counts = [], {"conv": 0, "fc": 0}
     for layer in net.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -51,11 +45,8 @@ def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def parameter_table(net: nn.Module) -> list[tuple[str, str, int]]:
-    """``(layer, weight shapes, parameters)`` for every layer that has parameters.
-
-    Convolution and linear layers are named as in :func:`weight_layers`; other layers with
-    parameters (batch norm) by their class and position. Used in notebook 02.
-    """
+    """``(layer, weight shapes, parameters)`` for every layer with parameters: convolution and linear
+    layers named as in :func:`weight_layers`, others (batch norm) by class and index. Used in notebook 02."""
     names = {id(layer): name for name, layer in weight_layers(net)}
     rows = []
     for i, layer in enumerate(net):
@@ -121,19 +112,11 @@ def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = 
 
 
 def lenet_modern() -> nn.Sequential:
-    """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm
-    (61,932 parameters). ``lenet_variant`` with every flag on; it explains the order.
+    """LeNet's layout and size with today's habits (61,932 parameters): normalised input, two units
+    conv -> 2x2 max pool -> batch norm -> ReLU, then 120-84-10 with batch norm and ReLU, no bias
+    before a batch norm. :func:`lenet_variant` with every flag on, which explains the order.
     Used in notebook 06."""
-    return nn.Sequential(
-        Normalize(),
-        nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False),
-        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(6), nn.ReLU(),
-        nn.Conv2d(6, 16, kernel_size=5, bias=False),
-        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120, bias=False), nn.BatchNorm1d(120), nn.ReLU(),
-        nn.Linear(120, 84, bias=False), nn.BatchNorm1d(84), nn.ReLU(),
-        nn.Linear(84, 10))
+    return lenet_variant(relu=True, max_pool=True, normalize=True, batch_norm=True)
 
 
 MODELS = {"lenet": lenet, "lenet-modern": lenet_modern}

@@ -14,8 +14,7 @@ from .training import History, check_writable, checkpoint_dir, load_checkpoint, 
 
 
 def random_hflip(X: torch.Tensor) -> torch.Tensor:
-    """Mirror a random half of the images left-right: a mirrored coat is still a coat.
-    Used in notebook 06."""
+    """Mirror a random half of the images left-right: a mirrored coat is still a coat. Used in notebook 06."""
     flip = torch.rand(len(X), device=X.device) < 0.5
     return torch.where(flip[:, None, None, None], X.flip(-1), X)
 
@@ -31,8 +30,7 @@ def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: floa
     * cross-entropy with label smoothing: the target puts ``1 - label_smoothing`` on the true class
       and spreads the rest evenly, so the network is not pushed towards infinite confidence.
 
-    Returns ``(optimizer, scheduler, loss)``; the scheduler steps after every batch.
-    Used in notebook 06.
+    Returns ``(optimizer, scheduler, loss)``; the scheduler steps after every batch. Used in notebook 06.
     """
     # fused=True: one kernel updates every parameter (PyTorch's own, on CPU, CUDA and MPS); same result
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
@@ -43,11 +41,6 @@ def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: floa
 
 # Each recipe's number of epochs: the modern one fits in a minute of training on a 2-core CPU (README).
 EPOCHS = {"lenet": 10, "lenet-modern": 8}
-
-
-def _classic(net, train_iter, test_iter, num_epochs, lr=0.9, device=None, **kwargs) -> History:
-    """SGD at ``lr`` with cross-entropy, from new Xavier weights."""
-    return train_ch5(net, train_iter, test_iter, num_epochs, lr, device, init=True, **kwargs)
 
 
 def _modern(net, train_iter, test_iter, num_epochs, lr=0.01, device=None, label_smoothing=0.1,
@@ -63,7 +56,7 @@ def train_classic(train_iter, test_iter, num_epochs=EPOCHS["lenet"], lr=0.9, dev
     """The classic textbook recipe on a new network: sigmoid LeNet, Xavier init, cross-entropy,
     SGD at ``lr``; ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
     net = lenet()
-    return net, _classic(net, train_iter, test_iter, num_epochs, lr, device, **kwargs)
+    return net, train_ch5(net, train_iter, test_iter, num_epochs, lr, device, init=True, **kwargs)
 
 
 def train_modern(train_iter, test_iter, num_epochs=EPOCHS["lenet-modern"], lr=0.01, device=None,
@@ -118,14 +111,14 @@ def ablation(train_iter, test_iter, num_epochs: int = 2, rows=ABLATION_ROWS, see
 
     def accuracy(make, train, **recipe):
         torch.manual_seed(seed)  # the same initial weights and batches in every cell
-        history = train(make(), train_iter, test_iter, num_epochs, device=device, progress=False,
-                        verbose=False, **recipe)
-        return history.test_acc[-1]
+        return train(make(), train_iter, test_iter, num_epochs, device=device, progress=False,
+                     verbose=False, **recipe).test_acc[-1]
 
-    results = [(name, accuracy(partial(lenet_variant, **flags), _classic),
-                accuracy(partial(lenet_variant, **flags), _modern, label_smoothing=0.0, augment=None))
-               for name, flags in rows]
-    return results + [("+ flips, label smoothing (= train_modern)", None, accuracy(lenet_modern, _modern))]
+    sgd = partial(train_ch5, lr=0.9, init=True)  # the classic recipe's optimiser
+    table = [(name, accuracy(partial(lenet_variant, **flags), sgd),
+              accuracy(partial(lenet_variant, **flags), _modern, label_smoothing=0.0, augment=None))
+             for name, flags in rows]
+    return table + [("+ flips, label smoothing (= train_modern)", None, accuracy(lenet_modern, _modern))]
 
 
 def checkpoint_or_train(path, model: str = "lenet-modern", num_epochs: int | None = None, seed: int = 0,

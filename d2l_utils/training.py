@@ -33,10 +33,7 @@ def try_gpu(i: int = 0) -> torch.device:
     Used in notebooks 05, 06, 07 and 08."""
     if torch.cuda.device_count() > i:
         return torch.device(f"cuda:{i}")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
 
 
 def _layout(device: torch.device, fast: bool):
@@ -45,9 +42,7 @@ def _layout(device: torch.device, fast: bool):
 
 
 def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
-    if X.dim() == 4:
-        return X.to(device, memory_format=_layout(device, fast))
-    return X.to(device)
+    return X.to(device, memory_format=_layout(device, fast)) if X.dim() == 4 else X.to(device)
 
 
 def net_device(net, device=None) -> torch.device:
@@ -69,21 +64,17 @@ def given_back(net):
         return
     modes = [(m, m.training) for m in net.modules()]
     strides = [(t, t.stride()) for t in (*net.parameters(), *net.buffers())]
-
-    def restrided(t, stride):
-        if t.stride() == stride:
-            return t
-        return torch.empty_strided(t.shape, stride, dtype=t.dtype, device=t.device).copy_(t)
-
     try:
         yield net
     finally:
         for module, training in modes:
             module.training = training
         for t, stride in strides:
-            t.data = restrided(t.data, stride)
-            if t.grad is not None:
-                t.grad = restrided(t.grad, stride)
+            for name in ("data", "grad"):
+                value = getattr(t, name)
+                if value is not None and value.stride() != stride:  # copied back into its old layout
+                    setattr(t, name, torch.empty_strided(t.shape, stride, dtype=t.dtype,
+                                                         device=value.device).copy_(value))
 
 
 @contextmanager
@@ -91,19 +82,14 @@ def evaluation_mode(net):
     """Put ``net`` in evaluation mode (dropout off, batch norm using its running statistics) for a
     ``with`` block, and give it back as it came (:func:`given_back`)."""
     with given_back(net):
-        if isinstance(net, nn.Module):
-            net.eval()
-        yield net
+        yield net.eval() if isinstance(net, nn.Module) else net
 
 
 def evaluate_accuracy(net, data_iter, device=None, *, fast: bool = True) -> float:
-    """Fraction of correctly classified examples, in evaluation mode and without gradients; ``net``
-    may be any callable, and comes back in the mode it went in (d2l's helper; notebook 05 writes the
-    same function out). Used in notebooks 05 and 07.
-
-    With ``fast=True`` a :class:`~d2l_utils.data.TensorBatches` is read in batches of at least 256,
-    in channels-last memory, with the fused sigmoid-pooling step; the accuracy is the same.
-    """
+    """Fraction of correctly classified examples, in evaluation mode and without gradients (d2l's
+    helper; notebook 05 writes it out). ``net`` may be any callable; it comes back in the mode it went
+    in. ``fast=True`` reads a :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in
+    channels-last memory, with the fused step: the same accuracy. Used in notebooks 05 and 07."""
     device = net_device(net, device)
     if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
         data_iter = TensorBatches(data_iter.images, data_iter.labels,
@@ -141,36 +127,24 @@ class History:
         return asdict(self)
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="batch", desc="training", leave=False)
-
-
 def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, optimizer=None,
               scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
               verbose=True, on_epoch=None) -> History:
     """Train ``net`` on ``device`` (``None``: where its parameters are) and print, per epoch, the mean
-    loss per example, train and test accuracy and seconds: the ``train`` function notebook 05
-    writes out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
+    loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
+    out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
 
-    ``loss`` defaults to cross-entropy. Mini-batch SGD at learning rate ``lr`` is used unless an
-    ``optimizer`` is given (then ``lr`` must be ``None``: the optimizer has its own); ``scheduler``
-    steps after every batch and ``augment`` transforms each training batch. ``init=True`` draws new
-    Xavier weights first; otherwise training goes on from the weights ``net`` has.
-    ``on_epoch(record)`` is called with each epoch's dict; ``plot=True`` redraws a live figure,
-    ``progress=True`` shows a progress bar.
+    ``loss`` defaults to cross-entropy; plain SGD at learning rate ``lr`` unless an ``optimizer`` is
+    given (then ``lr=None``: it has its own); ``scheduler`` steps after every batch, ``augment``
+    transforms each training batch; ``init=True`` draws new Xavier weights first, otherwise training
+    goes on from the weights ``net`` has. ``on_epoch(record)`` gets each epoch's dict; ``plot=True``
+    redraws a live figure, ``progress=True`` shows a progress bar.
 
-    ``fast=True`` (the default) trains in channels-last memory, each ``Sigmoid`` ->
-    ``AvgPool2d(2)`` pair as one autograd step (``d2l_utils.fast``, taught in notebook 08), in about
-    two thirds of the time on a CPU; the fused step gives bit for bit what the two layers give,
-    channels-last convolutions may round differently in the last digits. ``fast=False`` runs the
-    plain layers in PyTorch's default (NCHW) layout. Either way ``net`` comes back in the memory
-    layout and mode it went in (on ``device``).
-
-    Interrupting (Ctrl-C, or the kernel's stop button) ends training cleanly and returns the
+    ``fast=True`` trains in channels-last memory with each ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one
+    autograd step (``d2l_utils.fast``, taught in notebook 08): about two thirds of the time on a CPU,
+    and the same numbers up to the last digits of channels-last convolutions. ``fast=False`` runs the
+    plain layers in NCHW memory. Either way ``net`` comes back in the memory layout and mode it went
+    in (on ``device``). Ctrl-C (or the kernel's stop button) ends training cleanly and returns the
     epochs done so far. Returns a :class:`History`.
     """
     if optimizer is not None and lr is not None:
@@ -180,7 +154,11 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
         raise ValueError("train_ch5 needs a learning rate: give lr (for plain SGD) or an optimizer.")
     device = net_device(net, device)
     loss = loss if loss is not None else nn.CrossEntropyLoss()
-    history, bar, live = History(), _progress(num_epochs * len(train_iter), progress), None
+    history, bar, live = History(), None, None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=num_epochs * len(train_iter), unit="batch", desc="training", leave=False)
     if verbose:
         print(f"training on {device}")
     with given_back(net):

@@ -516,3 +516,18 @@ def test_predict_ch5_gives_back_the_training_mode(monkeypatch):
     batches = [(torch.rand(10, 1, 28, 28), torch.randint(0, 10, (10,)))]
     predicted, true = predict_ch5(net, batches, n=4)
     assert len(predicted) == 4 and len(true) == 4 and net.training
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_a_gpu_no_helper_moves_the_net_back_to_the_cpu(fake_iters):
+    from d2l_utils import feature_maps, first_steps, predict_probabilities, weight_gradient_norms
+
+    train_iter, test_iter = fake_iters
+    net = lenet()
+    train_ch5(net, train_iter, test_iter, 1, 0.5, "cuda", verbose=False)
+    assert net[3].weight.is_cuda and net[3].weight.is_contiguous()  # on the GPU asked for, NCHW again
+    X, y = next(iter(train_iter))
+    assert 0 <= evaluate_accuracy(net, test_iter) <= 1 and predict_probabilities(net, X).device.type == "cpu"
+    assert list(feature_maps(net, X)) == ["conv1", "conv2"] and len(weight_gradient_norms(net, X, y)) == 5
+    assert len(first_steps(net, train_iter, torch.optim.SGD(net.parameters(), lr=0.1), steps=1)["loss"]) == 1
+    assert all(p.is_cuda for p in net.parameters())
