@@ -102,8 +102,8 @@ def d2l_utils_epochs(fast: bool, fused: bool = True, compiled: bool = False, epo
     if compiled:
         net.apply(d2l_utils.init_weights)
         net = torch.compile(net)
-    history = d2l_utils.train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), epochs, 256, "cpu",
-                                  lr=0.9, fast=fast, init=not compiled, verbose=False)
+    history = d2l_utils.train_ch5(net, train_iter, test_iter, epochs, 0.9, "cpu", fast=fast,
+                                  init=not compiled, verbose=False)
     history.sec[0] += (time.perf_counter() - start) - sum(history.sec)  # model building counts too
     return history.sec
 

@@ -1,4 +1,4 @@
-"""The data (notebook 04): Fashion-MNIST, read offline first and kept in memory as bytes.
+"""The data: Fashion-MNIST, read offline first and kept in memory as bytes.
 
 Where the four official files come from, first match wins:
 
@@ -43,7 +43,7 @@ HOW_TO_GET_DATA = (
 
 class DataError(RuntimeError):
     """The Fashion-MNIST files are missing, truncated or corrupted; the message says how to fix it
-    (raised by every loader here, notebook 04)."""
+    (raised by every loader here)."""
 
 
 def cache_dir() -> Path:
@@ -54,10 +54,7 @@ def cache_dir() -> Path:
 
 
 def _file_in(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    return next((folder / name for name in (stem, stem + ".gz") if (folder / name).is_file()), None)
 
 
 def _missing(folder: Path) -> list[str]:
@@ -153,7 +150,8 @@ def _download(folder: Path) -> None:
 
 
 def find_data_dir(root: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """The folder the files are read from (see the module docstring for the order; ``make data``)."""
+    """The folder the files are read from (see the module docstring for the order; ``make data``).
+    Used in notebook 08."""
     explicit = [(root, "the root argument")] if root is not None else []
     if os.environ.get("FASHION_MNIST_DIR"):
         explicit.append((os.environ["FASHION_MNIST_DIR"], "FASHION_MNIST_DIR"))
@@ -182,16 +180,14 @@ def _load_folder(folder: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 def load_fashion_mnist_tensors(root=None, download: bool = True):
-    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,).
-
-    Read once per folder and kept (notebooks 01 and 04 look at the raw bytes)."""
+    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,),
+    read once per folder and kept. Used in notebook 01."""
     return _load_folder(find_data_dir(root, download).resolve())
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are.
-
-    Used wherever images enter a network (batches, explorers, predictions)."""
+    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are;
+    wherever images enter a network (batches, explorers, predictions). Used in notebook 04."""
     return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
 
 
@@ -202,7 +198,7 @@ class TensorBatches:
     ``float32``); each batch is converted to ``float32`` in [0, 1] when it is yielded, with shape
     (B, 1, H, W), together with its ``int64`` labels. With ``shuffle=True`` the order is drawn anew
     each epoch from torch's global generator, so ``torch.manual_seed`` makes it reproducible.
-    Taught in notebook 04; notebook 08 compares it with a ``DataLoader``.
+    Used in notebook 04.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
@@ -222,12 +218,9 @@ class TensorBatches:
         n = len(self.labels)
         order = torch.randperm(n) if self.shuffle else None
         for start in range(0, n, self.batch_size):
-            if order is None:
-                X, y = self.images[start:start + self.batch_size], self.labels[start:start + self.batch_size]
-            else:
-                idx = order[start:start + self.batch_size]
-                X, y = self.images[idx], self.labels[idx]
-            X = to_unit_range(X)
+            idx = slice(start, start + self.batch_size)
+            idx = idx if order is None else order[idx]  # a slice (a view), or the shuffled positions
+            X, y = to_unit_range(self.images[idx]), self.labels[idx]
             if self.resize:
                 X = torch.nn.functional.interpolate(X, size=(self.resize, self.resize),
                                                     mode="bilinear", antialias=True, align_corners=False)
@@ -235,17 +228,16 @@ class TensorBatches:
 
 
 def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> TensorBatches:
-    """The first ``n`` examples of a :class:`TensorBatches`, in batches of the same size (short runs
-    in notebooks 06 and 08). ``shuffle`` defaults to the original iterator's."""
+    """The first ``n`` examples of a :class:`TensorBatches`, in batches of the same size, for short runs;
+    ``shuffle`` defaults to the original iterator's. Used in notebooks 05, 06 and 08."""
     shuffle = data_iter.shuffle if shuffle is None else shuffle
     return TensorBatches(data_iter.images[:n], data_iter.labels[:n], data_iter.batch_size,
                          shuffle=shuffle, resize=data_iter.resize)
 
 
 def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=None):
-    """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled.
-
-    d2l's helper of the same name, without the per-image ``DataLoader`` (notebook 04).
+    """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled (d2l's
+    helper of the same name, without the per-image ``DataLoader``). Used in notebooks 04, 05, 06, 07 and 08.
     """
     tensors = load_fashion_mnist_tensors(root)
     train_iter = TensorBatches(*tensors["train"], batch_size, shuffle=True, resize=resize)
@@ -254,5 +246,5 @@ def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=Non
 
 
 def get_fashion_mnist_labels(labels) -> list[str]:
-    """Class names of numeric labels (a tensor or any iterable of ints); d2l's helper (notebook 04)."""
+    """Class names of numeric labels (a tensor or any iterable of ints); d2l's helper. Used in notebook 04."""
     return [TEXT_LABELS[int(i)] for i in labels]

@@ -1,12 +1,10 @@
-"""The fused step (notebook 08): a ``Sigmoid`` followed by a 2x2 ``AvgPool2d`` as one autograd step.
+"""The fused step: a ``Sigmoid`` followed by a 2x2 ``AvgPool2d`` as one autograd step.
 
-PyTorch's CPU pooling kernels vectorise over channels, which is slow for LeNet's 6 and 16, and
-autograd stores the sigmoid's output *and* runs two backward kernels. :class:`SigmoidAvgPool2`
-computes both layers in one step from a channels-last batch: it adds the four values of each
-window in the order ``avg_pool2d`` does and uses the sigmoid's own backward formula, so outputs
-and gradients are bit for bit those of the two layers. Notebook 08 writes this same class,
-checks it with ``gradcheck`` and times it; ``train_ch5(..., fast=True)`` uses it through
-:func:`fused_forward`.
+PyTorch's CPU pooling kernels vectorise over channels, slow for LeNet's 6 and 16, and autograd stores
+the sigmoid's output *and* runs two backward kernels. :class:`SigmoidAvgPool2` computes both layers in
+one step from a channels-last batch, adding each window's four values in ``avg_pool2d``'s order and
+using the sigmoid's own backward formula: bit for bit the two layers' outputs and gradients. Notebook
+08 writes this class out, checks and times it; ``train_ch5(fast=True)`` runs it via :func:`fused_forward`.
 """
 
 from __future__ import annotations
@@ -54,22 +52,18 @@ def _fusable(first: nn.Module, second: nn.Module) -> bool:
             and second.divisor_override is None)
 
 
-def _has_hooks(module: nn.Module) -> bool:
-    return any(getattr(module, name, None) for name in (
-        "_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"))
-
-
-def _global_hooks() -> bool:
+def _hooked(modules) -> bool:
+    """Whether a hook is registered on any of ``modules``, or on every module (a global hook)."""
     from torch.nn.modules import module as m
 
-    return any(getattr(m, name, None) for name in (
-        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
-        "_global_backward_pre_hooks"))
+    kinds = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    return any(getattr(m, "_global" + kind, None) for kind in kinds) or any(
+        getattr(module, kind, None) for module in modules for kind in kinds)
 
 
 def fused_forward(net: nn.Module):
     """A callable computing ``net(X)`` with each ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one
-    :class:`SigmoidAvgPool2` step (used by ``train_ch5(fast=True)``, taught in notebook 08).
+    :class:`SigmoidAvgPool2` step (used by ``train_ch5(fast=True)``; notebook 08 writes it out).
 
     Only a plain ``nn.Sequential`` is fused: any other network, a ``Sequential`` subclass with a
     ``forward`` of its own included, is returned as it is. While a hook is registered on the
@@ -82,7 +76,7 @@ def fused_forward(net: nn.Module):
 
     def forward(X):
         layers = list(net)  # read at each call: layers and hooks may change during training
-        if _global_hooks() or any(_has_hooks(m) for m in (net, *layers)):
+        if _hooked((net, *layers)):
             return net(X)
         i = 0
         while i < len(layers):

@@ -1,5 +1,5 @@
 """The models: LeNet as in the classic recipe, a modern LeNet of the same size, and the variants
-between them (notebooks 02, 06)."""
+between them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from torch import nn
 
 
 def lenet() -> nn.Sequential:
-    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10.
-
-    Built layer by layer in notebook 02; the same network as ``lenet_variant()``.
-    """
+    """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10, as
+    notebook 02 builds it (and ``lenet_variant()``). Used in notebooks 02, 03, 05, 06 and 08."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -23,21 +21,20 @@ def lenet() -> nn.Sequential:
 
 
 def init_weights(module: nn.Module) -> None:
-    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``; notebook 05)."""
+    """Xavier-uniform weights for conv and linear layers (use with ``net.apply``).
+    Used in notebooks 05, 06 and 08."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):
         nn.init.xavier_uniform_(module.weight)
 
 
 def count_parameters(net: nn.Module) -> int:
-    """Number of trainable parameters (notebook 02)."""
+    """Number of trainable parameters. Used in notebooks 02, 05 and 06."""
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
 def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
-    """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...
-
-    The one naming scheme of the collection (parameter tables, gradients, feature maps).
-    """
+    """``(name, layer)`` for the convolution and linear layers, named conv1, conv2, ..., fc1, fc2, ...:
+    the collection's one naming scheme (parameter tables, gradients, feature maps). Used in notebook 07."""
     named, counts = [], {"conv": 0, "fc": 0}
     for layer in net.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -48,11 +45,8 @@ def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def parameter_table(net: nn.Module) -> list[tuple[str, str, int]]:
-    """``(layer, weight shapes, parameters)`` for every layer that has parameters (notebook 02).
-
-    Convolution and linear layers are named as in :func:`weight_layers`; other layers with
-    parameters (batch norm) by their class and position.
-    """
+    """``(layer, weight shapes, parameters)`` for every layer with parameters: convolution and linear
+    layers named as in :func:`weight_layers`, others (batch norm) by class and index. Used in notebook 02."""
     names = {id(layer): name for name, layer in weight_layers(net)}
     rows = []
     for i, layer in enumerate(net):
@@ -69,7 +63,8 @@ FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
 
 
 class Normalize(nn.Module):
-    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images (notebook 06)."""
+    """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images.
+    Used in notebook 04."""
 
     def __init__(self, mean: float = FASHION_MNIST_MEAN, std: float = FASHION_MNIST_STD):
         super().__init__()
@@ -84,7 +79,7 @@ class Normalize(nn.Module):
 
 def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = False,
                   batch_norm: bool = False) -> nn.Sequential:
-    """LeNet with any of the modern changes, one flag each (the ablation of notebook 06).
+    """LeNet with any of the modern changes, one flag each (the rows of :func:`~d2l_utils.recipes.ablation`).
 
     * ``relu``: ReLU instead of sigmoid;
     * ``max_pool``: 2x2 max pooling instead of average pooling;
@@ -117,18 +112,11 @@ def lenet_variant(relu: bool = False, max_pool: bool = False, normalize: bool = 
 
 
 def lenet_modern() -> nn.Sequential:
-    """LeNet's layout and size with today's habits: normalised input, ReLU, max pooling, batch norm
-    (61,932 parameters; notebook 06). ``lenet_variant`` with every flag on; it explains the order."""
-    return nn.Sequential(
-        Normalize(),
-        nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False),
-        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(6), nn.ReLU(),
-        nn.Conv2d(6, 16, kernel_size=5, bias=False),
-        nn.MaxPool2d(kernel_size=2, stride=2), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120, bias=False), nn.BatchNorm1d(120), nn.ReLU(),
-        nn.Linear(120, 84, bias=False), nn.BatchNorm1d(84), nn.ReLU(),
-        nn.Linear(84, 10))
+    """LeNet's layout and size with today's habits (61,932 parameters): normalised input, two units
+    conv -> 2x2 max pool -> batch norm -> ReLU, then 120-84-10 with batch norm and ReLU, no bias
+    before a batch norm. :func:`lenet_variant` with every flag on, which explains the order.
+    Used in notebook 06."""
+    return lenet_variant(relu=True, max_pool=True, normalize=True, batch_norm=True)
 
 
 MODELS = {"lenet": lenet, "lenet-modern": lenet_modern}

@@ -1,4 +1,5 @@
-"""Figures and tables for the notebooks, sized for a projector.
+"""Figures and tables for the notebooks, sized for a projector; every drawing helper returns its
+matplotlib ``Figure``.
 
 One colour convention throughout (stated in notebook 04):
 
@@ -23,7 +24,8 @@ MISTAKE_COLOR, CORRECT_COLOR = "tab:red", "tab:green"
 
 
 def projector_style() -> None:
-    """Matplotlib settings that stay readable on a projector: large fonts, PNG output (every notebook)."""
+    """Matplotlib settings that stay readable on a projector: large fonts, PNG output.
+    Used in every notebook."""
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"figure.dpi": 100, "font.size": 14, "axes.titlesize": 15,
@@ -43,7 +45,7 @@ def table(rows, headers) -> str:
 
 
 def print_table(rows, headers) -> None:
-    """Print :func:`table` (notebooks 01-08)."""
+    """Print :func:`table`. Used in notebooks 01, 02, 03, 04 and 06."""
     print(table(rows, headers))
 
 
@@ -59,11 +61,12 @@ def _image(img) -> torch.Tensor:
     return img.squeeze(0) if img.dim() == 3 else img
 
 
-def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 2.2, title_colors=None):
-    """Draw images on a grid (white = bright) and return the axes (d2l's helper; notebook 04)."""
+def show_images(imgs, nrows: int, ncols: int, titles=None, scale: float = 2.2, title_colors=None):
+    """Draw images on a grid of ``nrows`` x ``ncols`` (white = bright); returns the figure
+    (d2l's helper). Used in notebook 07."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.25),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale * 1.25),
                              squeeze=False, layout="constrained")
     axes = axes.flatten()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
@@ -73,34 +76,37 @@ def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 
             ax.set_title(titles[i], fontsize=12, color=title_colors[i] if title_colors else "black")
     for ax in axes[len(imgs):]:
         ax.axis("off")
-    return axes
+    return fig
 
 
-def show_fashion_mnist(images, labels, num_cols: int | None = None, scale: float = 2.2):
-    """Draw images titled ``"name (label)"``, on rows of ``num_cols`` (notebook 04)."""
+def show_fashion_mnist(images, labels, ncols: int | None = None, scale: float = 2.2):
+    """Draw images titled ``"name (label)"``, on rows of ``ncols``; returns the figure.
+    Used in notebook 04."""
     labels = [int(i) for i in labels]
     titles = [f"{TEXT_LABELS[i]} ({i})" for i in labels]
-    num_cols = num_cols or len(images)
-    return show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale)
+    ncols = ncols or len(images)
+    return show_images(images, math.ceil(len(images) / ncols), ncols, titles, scale)
 
 
-def show_predictions(images, predictions, labels, num_cols: int = 5, scale: float = 2.4):
-    """Images titled "predicted / true: ..."; wrong predictions in red with a red frame (notebook 05)."""
+def show_predictions(images, predictions, labels, ncols: int = 5, scale: float = 2.4):
+    """Images titled "predicted / true: ..."; wrong predictions in red with a red frame (drawn by
+    :func:`~d2l_utils.training.predict_ch5`); returns the figure."""
     predictions, labels = [int(p) for p in predictions], [int(t) for t in labels]
     wrong = [p != t for p, t in zip(predictions, labels)]
     titles = [f"{TEXT_LABELS[p]}\n{'true: ' + TEXT_LABELS[t] if w else 'correct'}"
               for p, t, w in zip(predictions, labels, wrong)]
     colors = [MISTAKE_COLOR if w else "black" for w in wrong]
-    axes = show_images(images, math.ceil(len(images) / num_cols), num_cols, titles, scale, colors)
-    for ax, w in zip(axes, wrong):
+    fig = show_images(images, math.ceil(len(images) / ncols), ncols, titles, scale, colors)
+    for ax, w in zip(fig.axes, wrong):
         if w:
             for spine in ax.spines.values():
                 spine.set(color=MISTAKE_COLOR, linewidth=4)
-    return axes
+    return fig
 
 
 def plot_history(history, ax=None, label: str = "", color=None):
-    """Loss and accuracies per epoch on one axes; returns the axes (notebook 05)."""
+    """Loss and accuracies per epoch on ``ax`` (a new figure's by default); returns the figure.
+    Used in notebook 05."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -113,11 +119,11 @@ def plot_history(history, ax=None, label: str = "", color=None):
     ax.set_xlabel("epoch")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    return ax
+    return ax.figure
 
 
 def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=None):
-    """A bar chart sized for a projector (notebooks 03, 05, 08); returns the figure."""
+    """A bar chart sized for a projector; returns the figure. Used in notebooks 03, 05 and 08."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
@@ -133,7 +139,7 @@ def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=
 
 def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed: bool = False):
     """2-D tensors side by side with titles; ``signed=True`` draws them in the signed colour map on
-    one shared, symmetric scale with a colour bar (notebook 01); returns the figure."""
+    one shared, symmetric scale with a colour bar; returns the figure. Used in notebooks 01 and 04."""
     import matplotlib.pyplot as plt
 
     maps = [m.detach().squeeze().cpu().float() for m in maps]
@@ -156,7 +162,8 @@ def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed
 
 def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "channel"):
     """One grid per layer: a row per image (the image first), a column per channel, every channel on
-    one shared signed colour scale with a colour bar and channel numbers (notebook 07).
+    one shared signed colour scale with a colour bar and channel numbers; returns the figure.
+    Used in notebook 07.
 
     ``images``: (N, 1, H, W) inputs; ``maps``: (N, C, h, w) outputs of one layer. Pass
     ``images=None`` for maps without inputs (the kernels of a layer, one row).
@@ -188,7 +195,7 @@ def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "c
 
 def plot_flattened_neighbours(img: torch.Tensor, r: int, c: int):
     """Left: the image with the 3x3 neighbourhood of pixel (r, c) boxed. Right: where those nine
-    pixels land in the flattened 784-vector (notebook 01); returns the figure."""
+    pixels land in the flattened 784-vector; returns the figure. Used in notebook 01."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -215,8 +222,8 @@ def plot_flattened_neighbours(img: torch.Tensor, r: int, c: int):
 
 
 def plot_confusion_matrix(cm: torch.Tensor, ax=None, normalize: bool = True):
-    """Heat map of a confusion matrix, counts written in (rows: true class, normalised per row by
-    default; notebook 07); returns the axes."""
+    """Heat map of a confusion matrix on ``ax`` (a new figure's by default), counts written in (rows:
+    true class, normalised per row by default); returns the figure. Used in notebook 07."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -232,4 +239,4 @@ def plot_confusion_matrix(cm: torch.Tensor, ax=None, normalize: bool = True):
     ax.set_yticks(range(n), TEXT_LABELS)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    return ax
+    return ax.figure

@@ -1,26 +1,20 @@
-"""Recipes (notebooks 05-07): the classic textbook recipe, a modern one for a network of the same
-size, and the short runs, ablation and checkpoints built on them."""
+"""Recipes: the classic textbook recipe, a modern one for a network of the same size, and the
+ablation and checkpoints built on them. Each recipe trains a network of its own, Xavier-initialised."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 from torch import nn
 
 from .data import load_data_fashion_mnist
 from .models import lenet, lenet_modern, lenet_variant
-from .training import (
-    History,
-    check_writable,
-    checkpoint_dir,
-    load_checkpoint,
-    save_checkpoint,
-    train_ch5,
-    try_gpu,
-)
+from .training import History, check_writable, checkpoint_dir, load_checkpoint, save_checkpoint, train_ch5
 
 
 def random_hflip(X: torch.Tensor) -> torch.Tensor:
-    """Mirror a random half of the images left-right: a mirrored coat is still a coat (notebook 06)."""
+    """Mirror a random half of the images left-right: a mirrored coat is still a coat. Used in notebook 06."""
     flip = torch.rand(len(X), device=X.device) < 0.5
     return torch.where(flip[:, None, None, None], X.flip(-1), X)
 
@@ -36,7 +30,7 @@ def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: floa
     * cross-entropy with label smoothing: the target puts ``1 - label_smoothing`` on the true class
       and spreads the rest evenly, so the network is not pushed towards infinite confidence.
 
-    Returns ``(optimizer, scheduler, loss)``; the scheduler steps after every batch.
+    Returns ``(optimizer, scheduler, loss)``; the scheduler steps after every batch. Used in notebook 06.
     """
     # fused=True: one kernel updates every parameter (PyTorch's own, on CPU, CUDA and MPS); same result
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
@@ -49,27 +43,30 @@ def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: floa
 EPOCHS = {"lenet": 10, "lenet-modern": 8}
 
 
-def train_classic(train_iter, test_iter, num_epochs=EPOCHS["lenet"], lr=0.9, device=None, net=None, **kwargs):
-    """The textbook recipe (notebook 05): sigmoid LeNet, Xavier init, cross-entropy, SGD at ``lr``.
-    Returns ``(net, history)``."""
-    net = net if net is not None else lenet()
-    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), num_epochs,
-                        train_iter.batch_size, device or try_gpu(), lr=lr, **kwargs)
-    return net, history
-
-
-def train_modern(train_iter, test_iter, num_epochs=EPOCHS["lenet-modern"], lr=0.01, device=None, net=None,
-                 label_smoothing=0.1, augment=random_hflip, **kwargs):
-    """The modern recipe (notebook 06) for :func:`~d2l_utils.models.lenet_modern`:
-    :func:`modern_setup` (AdamW, one-cycle, label smoothing) and random horizontal flips.
-    Returns ``(net, history)``."""
-    net = net if net is not None else lenet_modern()
+def _modern(net, train_iter, test_iter, num_epochs, lr=0.01, device=None, label_smoothing=0.1,
+            augment=random_hflip, **kwargs) -> History:
+    """:func:`modern_setup` (AdamW, one-cycle, label smoothing) and ``augment``, from new Xavier weights."""
     optimizer, scheduler, loss = modern_setup(net, num_epochs, len(train_iter), lr=lr,
                                               label_smoothing=label_smoothing)
-    history = train_ch5(net, train_iter, test_iter, loss, num_epochs, train_iter.batch_size,
-                        device or try_gpu(), optimizer=optimizer, scheduler=scheduler,
-                        augment=augment, **kwargs)
-    return net, history
+    return train_ch5(net, train_iter, test_iter, num_epochs, None, device, loss=loss, optimizer=optimizer,
+                     scheduler=scheduler, augment=augment, init=True, **kwargs)
+
+
+def train_classic(train_iter, test_iter, num_epochs=EPOCHS["lenet"], lr=0.9, device=None, **kwargs):
+    """The classic textbook recipe on a new network: sigmoid LeNet, Xavier init, cross-entropy,
+    SGD at ``lr``; ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
+    net = lenet()
+    return net, train_ch5(net, train_iter, test_iter, num_epochs, lr, device, init=True, **kwargs)
+
+
+def train_modern(train_iter, test_iter, num_epochs=EPOCHS["lenet-modern"], lr=0.01, device=None,
+                 label_smoothing=0.1, augment=random_hflip, **kwargs):
+    """The modern recipe on a new :func:`~d2l_utils.models.lenet_modern`: Xavier
+    init, :func:`modern_setup` (AdamW, one-cycle, label smoothing) and random horizontal flips;
+    ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
+    net = lenet_modern()
+    return net, _modern(net, train_iter, test_iter, num_epochs, lr, device, label_smoothing, augment,
+                        **kwargs)
 
 
 RECIPES = {"lenet": train_classic, "lenet-modern": train_modern}
@@ -102,49 +99,32 @@ ABLATION_ROWS = [
     ("+ batch norm (= lenet_modern)",
      {"relu": True, "max_pool": True, "normalize": True, "batch_norm": True}),
 ]
-ABLATION_COLUMNS = ("SGD, lr 0.9", "AdamW + one-cycle, lr 0.01")
-
-
-def short_run(net, train_iter, test_iter, num_epochs: int, modern: bool, label_smoothing: float = 0.0,
-              augment=None, device="cpu") -> History:
-    """Train ``net`` quietly: the classic optimiser (SGD, lr 0.9) or the modern one (AdamW + one-cycle,
-    lr 0.01, :func:`modern_setup`), with the given label smoothing and augmentation."""
-    if modern:
-        _, history = train_modern(train_iter, test_iter, num_epochs, device=device, net=net,
-                                  label_smoothing=label_smoothing, augment=augment,
-                                  progress=False, verbose=False)
-    else:
-        _, history = train_classic(train_iter, test_iter, num_epochs, device=device, net=net,
-                                   progress=False, verbose=False)
-    return history
 
 
 def ablation(train_iter, test_iter, num_epochs: int = 2, rows=ABLATION_ROWS, seed: int = 0,
-             device="cpu") -> list[tuple]:
-    """Test accuracy after ``num_epochs`` for every variant x optimiser, each from the same seed
-    (notebook 06). A last row adds flips and label smoothing with the modern optimiser, which is
-    exactly :func:`train_modern`. Returns rows ``(variant, SGD accuracy, AdamW accuracy)``, with
-    ``None`` where a combination was not run."""
-    results = []
-    for name, flags in rows:
-        accs = []
-        for modern in (False, True):
-            torch.manual_seed(seed)
-            history = short_run(lenet_variant(**flags), train_iter, test_iter, num_epochs, modern,
-                                device=device)
-            accs.append(history.test_acc[-1])
-        results.append((name, *accs))
-    torch.manual_seed(seed)
-    history = short_run(lenet_modern(), train_iter, test_iter, num_epochs, True, label_smoothing=0.1,
-                        augment=random_hflip, device=device)
-    results.append(("+ flips, label smoothing (= train_modern)", None, history.test_acc[-1]))
-    return results
+             device=None) -> list[tuple]:
+    """Test accuracy after ``num_epochs`` for every variant x optimiser (the classic SGD at lr 0.9, or
+    AdamW + one-cycle at lr 0.01 without flips or label smoothing), each a new network from the same
+    seed. A last row adds flips and label smoothing to the modern optimiser, which is exactly
+    :func:`train_modern`. Returns rows ``(variant, SGD accuracy, AdamW accuracy)``, with ``None``
+    where a combination was not run. Used in notebook 06."""
+
+    def accuracy(make, train, **recipe):
+        torch.manual_seed(seed)  # the same initial weights and batches in every cell
+        return train(make(), train_iter, test_iter, num_epochs, device=device, progress=False,
+                     verbose=False, **recipe).test_acc[-1]
+
+    sgd = partial(train_ch5, lr=0.9, init=True)  # the classic recipe's optimiser
+    table = [(name, accuracy(partial(lenet_variant, **flags), sgd),
+              accuracy(partial(lenet_variant, **flags), _modern, label_smoothing=0.0, augment=None))
+             for name, flags in rows]
+    return table + [("+ flips, label smoothing (= train_modern)", None, accuracy(lenet_modern, _modern))]
 
 
-def checkpoint_or_train(path, model: str = "lenet-modern", epochs: int | None = None, seed: int = 0,
+def checkpoint_or_train(path, model: str = "lenet-modern", num_epochs: int | None = None, seed: int = 0,
                         batch_size: int = 256, device=None, folder=None):
-    """Load the checkpoint at ``path``; if there is no such file, train ``model`` as the CLI does
-    and save it there first (notebooks 06, 07).
+    """Load the checkpoint at ``path`` onto ``device`` (``None``: the CPU); if there is no such file,
+    train ``model`` as the CLI does and save it there first. Used in notebooks 06 and 07.
 
     A relative ``path`` is taken in :func:`~d2l_utils.training.checkpoint_dir` (``folder``, or
     ``$D2L_CHECKPOINT_DIR``, or the collection's ``checkpoints/``). A file that is truncated, holds
@@ -152,12 +132,11 @@ def checkpoint_or_train(path, model: str = "lenet-modern", epochs: int | None = 
     ``(net, history)`` with ``net`` in evaluation mode. The CLI equivalent:
     ``python -m d2l_utils train --model MODEL --seed 0 --save PATH`` (``EPOCHS[model]`` epochs).
     """
-    device = device or try_gpu()
-    epochs = epochs or EPOCHS[model]
+    num_epochs = num_epochs or EPOCHS[model]
     path = checkpoint_dir(folder) / path  # an absolute path stays as it is
     if not path.exists():
         check_writable(path)
-        print(f"{path} not found: training {model} for {epochs} epochs (seed {seed}) and saving it")
-        train_recipe(model, epochs, batch_size, seed, device, save=path, progress=False, verbose=False)
+        print(f"{path} not found: training {model} for {num_epochs} epochs (seed {seed}) and saving it")
+        train_recipe(model, num_epochs, batch_size, seed, device, save=path, progress=False, verbose=False)
     net, payload = load_checkpoint(path, device=device, model=model)
     return net, History(**payload["history"])

@@ -1,4 +1,8 @@
-"""Training (notebook 05): device choice, accuracy, the training loop, predictions and checkpoints."""
+"""Training: device choice, accuracy, the training loop, predictions and checkpoints.
+
+``device=None`` means, in every helper, the device the network's parameters are on (the CPU for a
+network a helper builds); no helper moves a network unless it is given a device.
+"""
 
 from __future__ import annotations
 
@@ -25,53 +29,68 @@ EVAL_BATCH_SIZE = 256
 
 
 def try_gpu(i: int = 0) -> torch.device:
-    """CUDA device ``i`` if there is one, else Apple's MPS, else the CPU (d2l's helper; notebook 05)."""
+    """CUDA device ``i`` if there is one, else Apple's MPS, else the CPU (d2l's helper).
+    Used in notebooks 05, 06, 07 and 08."""
     if torch.cuda.device_count() > i:
         return torch.device(f"cuda:{i}")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
 
 
 def _layout(device: torch.device, fast: bool):
-    """Channels-last memory suits convolutions on CPUs and CUDA GPUs (notebook 08)."""
+    """Channels-last memory suits convolutions on CPUs and CUDA GPUs (notebook 08 measures it)."""
     return torch.channels_last if fast and device.type in ("cpu", "cuda") else torch.contiguous_format
 
 
 def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
-    if X.dim() == 4:
-        return X.to(device, memory_format=_layout(device, fast))
-    return X.to(device)
+    return X.to(device, memory_format=_layout(device, fast)) if X.dim() == 4 else X.to(device)
+
+
+def net_device(net, device=None) -> torch.device:
+    """``device`` if given, else the device of ``net``'s parameters (the CPU for a network without
+    any, or for a plain function): what ``device=None`` means in every helper of the package."""
+    if device is not None:
+        return torch.device(device)
+    param = next(net.parameters(), None) if isinstance(net, nn.Module) else None
+    return param.device if param is not None else torch.device("cpu")
+
+
+@contextmanager
+def given_back(net):
+    """Run a ``with`` block, then give ``net`` back as it came, even after an error or Ctrl-C: every
+    layer in its mode (training or evaluation) and every parameter and buffer in its memory layout
+    (NCHW or channels-last), its gradient included. Anything that is not a module passes through."""
+    if not isinstance(net, nn.Module):
+        yield net
+        return
+    modes = [(m, m.training) for m in net.modules()]
+    strides = [(t, t.stride()) for t in (*net.parameters(), *net.buffers())]
+    try:
+        yield net
+    finally:
+        for module, training in modes:
+            module.training = training
+        for t, stride in strides:
+            for name in ("data", "grad"):
+                value = getattr(t, name)
+                if value is not None and value.stride() != stride:  # copied back into its old layout
+                    setattr(t, name, torch.empty_strided(t.shape, stride, dtype=t.dtype,
+                                                         device=value.device).copy_(value))
 
 
 @contextmanager
 def evaluation_mode(net):
     """Put ``net`` in evaluation mode (dropout off, batch norm using its running statistics) for a
-    ``with`` block, and give it back in the mode it was in, even after an error (notebooks 05, 07).
-    Anything that is not a module passes through unchanged."""
-    if not isinstance(net, nn.Module):
-        yield net
-        return
-    was_training = net.training
-    net.eval()
-    try:
-        yield net
-    finally:
-        net.train(was_training)
+    ``with`` block, and give it back as it came (:func:`given_back`)."""
+    with given_back(net):
+        yield net.eval() if isinstance(net, nn.Module) else net
 
 
-def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> float:
-    """Fraction of correctly classified examples, in evaluation mode and without gradients
-    (notebook 05 writes the same function out).
-
-    ``net`` may be any callable; a module's training mode is restored afterwards. With ``fast=True``
-    a :class:`~d2l_utils.data.TensorBatches` is read in batches of at least 256, in channels-last memory,
-    with the fused sigmoid-pooling step (notebook 08); the accuracy is the same.
-    """
-    if isinstance(net, nn.Module) and device is None:
-        device = next(net.parameters()).device
-    device = torch.device(device or "cpu")
+def evaluate_accuracy(net, data_iter, device=None, *, fast: bool = True) -> float:
+    """Fraction of correctly classified examples, in evaluation mode and without gradients (d2l's
+    helper; notebook 05 writes it out). ``net`` may be any callable; it comes back in the mode it went
+    in. ``fast=True`` reads a :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in
+    channels-last memory, with the fused step: the same accuracy. Used in notebooks 05 and 07."""
+    device = net_device(net, device)
     if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
         data_iter = TensorBatches(data_iter.images, data_iter.labels,
                                   max(EVAL_BATCH_SIZE, data_iter.batch_size))
@@ -87,7 +106,8 @@ def evaluate_accuracy(data_iter, net, device=None, *, fast: bool = True) -> floa
 
 @dataclass
 class History:
-    """Per-epoch record of a training run; ``interrupted`` is set when it was stopped early."""
+    """Per-epoch record of a training run; ``interrupted`` is set when it was stopped early.
+    Used in notebook 05."""
 
     loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
@@ -107,94 +127,94 @@ class History:
         return asdict(self)
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, optimizer=None,
+              scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
+              verbose=True, on_epoch=None) -> History:
+    """Train ``net`` on ``device`` (``None``: where its parameters are) and print, per epoch, the mean
+    loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
+    out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
 
-    return tqdm(total=total, unit="batch", desc="training", leave=False)
+    ``loss`` defaults to cross-entropy; plain SGD at learning rate ``lr`` unless an ``optimizer`` is
+    given (then ``lr=None``: it has its own); ``scheduler`` steps after every batch, ``augment``
+    transforms each training batch; ``init=True`` draws new Xavier weights first, otherwise training
+    goes on from the weights ``net`` has. ``on_epoch(record)`` gets each epoch's dict; ``plot=True``
+    redraws a live figure, ``progress=True`` shows a progress bar.
 
-
-def train_ch5(net, train_iter, test_iter, loss, num_epochs, batch_size, device, lr=None, *,
-              optimizer=None, scheduler=None, augment=None, init=True, fast=True, progress=False,
-              plot=False, verbose=True, on_epoch=None) -> History:
-    """Train ``net`` and print, per epoch, the mean loss per example, train and test accuracy and seconds.
-
-    The packaged form of the ``train`` function written out in notebook 05 (d2l's name).
-    ``batch_size`` is kept for d2l's signature; the iterators already batch. With ``init=True`` the
-    conv and linear weights are Xavier-initialised first. With no ``optimizer``, mini-batch SGD with
-    learning rate ``lr`` is used; ``scheduler`` steps after every batch and ``augment`` transforms
-    each training batch. ``on_epoch(record)`` is called with each epoch's dict; ``plot=True`` redraws
-    a live figure, ``progress=True`` shows a progress bar.
-
-    ``fast=True`` (the default) runs the batches in channels-last memory and each
-    ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one autograd step (``d2l_utils.fast``, taught in
-    notebook 08), in about two thirds of the time on a CPU. The fused step gives bit for bit what
-    the two layers give; channels-last convolutions may round differently in the last digits.
-    ``fast=False`` runs the plain layers in PyTorch's default (NCHW) memory layout.
-
-    Interrupting (Ctrl-C, or the kernel's stop button) ends training cleanly and returns the
+    ``fast=True`` trains in channels-last memory with each ``Sigmoid`` -> ``AvgPool2d(2)`` pair as one
+    autograd step (``d2l_utils.fast``, taught in notebook 08): about two thirds of the time on a CPU,
+    and the same numbers up to the last digits of channels-last convolutions. ``fast=False`` runs the
+    plain layers in NCHW memory. Either way ``net`` comes back in the memory layout and mode it went
+    in (on ``device``). Ctrl-C (or the kernel's stop button) ends training cleanly and returns the
     epochs done so far. Returns a :class:`History`.
     """
-    device = torch.device(device)
-    if init:
-        net.apply(init_weights)
-    net.to(device, memory_format=_layout(device, fast))
-    forward = fused_forward(net) if fast else net
-    if optimizer is None:
-        if lr is None:
-            raise ValueError("give either lr (for plain SGD) or an optimizer")
-        optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    if optimizer is not None and lr is not None:
+        raise ValueError(f"train_ch5 got lr={lr} and an optimizer, which has its own learning rate: pass "
+                         "lr=None with an optimizer, or leave the optimizer out to train with SGD at lr.")
+    if optimizer is None and lr is None:
+        raise ValueError("train_ch5 needs a learning rate: give lr (for plain SGD) or an optimizer.")
+    device = net_device(net, device)
+    loss = loss if loss is not None else nn.CrossEntropyLoss()
+    history, bar, live = History(), None, None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=num_epochs * len(train_iter), unit="batch", desc="training", leave=False)
     if verbose:
         print(f"training on {device}")
-    history, bar, live = History(), _progress(num_epochs * len(train_iter), progress), None
-    try:
-        for epoch in range(num_epochs):
-            start = time.perf_counter()
-            net.train()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), dtype=torch.long, device=device)
-            n = 0
-            for X, y in train_iter:
-                X, y = _to(X, device, fast), y.to(device)
-                if augment is not None:
-                    X = augment(X)
-                y_hat = forward(X)
-                batch_loss = loss(y_hat, y)
-                optimizer.zero_grad(set_to_none=True)
-                batch_loss.backward()
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                per_example = len(y) if getattr(loss, "reduction", "mean") == "mean" else 1
-                loss_sum += batch_loss.detach() * per_example  # no .item(): no wait for the device
-                correct += (y_hat.argmax(dim=1) == y).sum()
-                n += len(y)
-                if bar is not None:
-                    bar.update()
-            history.loss.append(float(loss_sum) / n)
-            history.train_acc.append(int(correct) / n)
-            history.test_acc.append(evaluate_accuracy(test_iter, net, device, fast=fast))
-            history.sec.append(time.perf_counter() - start)
-            record = history.epoch(epoch)
-            if verbose:
-                print(f"epoch {epoch + 1:2d}, loss {record['loss']:.3f}, train acc "
-                      f"{record['train_acc']:.3f}, test acc {record['test_acc']:.3f}, "
-                      f"{record['sec']:.1f} sec")
-            if on_epoch is not None:
-                on_epoch(record)
-            if plot:
-                live = _update_live_plot(history, live)
-    except KeyboardInterrupt:
-        history.interrupted = True
-        print(f"interrupted: returning the {len(history)} finished epoch(s)")
-    finally:
-        if bar is not None:
-            bar.close()
-        if live is not None:
-            import matplotlib.pyplot as plt
+    with given_back(net):
+        if init:
+            net.apply(init_weights)
+        net.to(device, memory_format=_layout(device, fast))
+        forward = fused_forward(net) if fast else net
+        if optimizer is None:
+            optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+        try:
+            for epoch in range(num_epochs):
+                start = time.perf_counter()
+                net.train()
+                loss_sum = torch.zeros((), device=device)
+                correct = torch.zeros((), dtype=torch.long, device=device)
+                n = 0
+                for X, y in train_iter:
+                    X, y = _to(X, device, fast), y.to(device)
+                    if augment is not None:
+                        X = augment(X)
+                    y_hat = forward(X)
+                    batch_loss = loss(y_hat, y)
+                    optimizer.zero_grad(set_to_none=True)
+                    batch_loss.backward()
+                    optimizer.step()
+                    if scheduler is not None:
+                        scheduler.step()
+                    per_example = len(y) if getattr(loss, "reduction", "mean") == "mean" else 1
+                    loss_sum += batch_loss.detach() * per_example  # no .item(): no wait for the device
+                    correct += (y_hat.argmax(dim=1) == y).sum()
+                    n += len(y)
+                    if bar is not None:
+                        bar.update()
+                history.loss.append(float(loss_sum) / n)
+                history.train_acc.append(int(correct) / n)
+                history.test_acc.append(evaluate_accuracy(net, test_iter, device, fast=fast))
+                history.sec.append(time.perf_counter() - start)
+                record = history.epoch(epoch)
+                if verbose:
+                    print(f"epoch {epoch + 1:2d}, loss {record['loss']:.3f}, train acc "
+                          f"{record['train_acc']:.3f}, test acc {record['test_acc']:.3f}, "
+                          f"{record['sec']:.1f} sec")
+                if on_epoch is not None:
+                    on_epoch(record)
+                if plot:
+                    live = _update_live_plot(history, live)
+        except KeyboardInterrupt:
+            history.interrupted = True
+            print(f"interrupted: returning the {len(history)} finished epoch(s)")
+        finally:
+            if bar is not None:
+                bar.close()
+            if live is not None:
+                import matplotlib.pyplot as plt
 
-            plt.close(live[0])
+                plt.close(live[0])
     if verbose and len(history):
         examples = len(history) * n
         print(f"loss {history.loss[-1]:.3f}, train acc {history.train_acc[-1]:.3f}, test acc "
@@ -221,15 +241,14 @@ def _update_live_plot(history, live):
 
 def predict_ch5(net, test_iter, n: int = 10, device=None):
     """Predict the first ``n`` test images and draw them on a grid of five columns, titled with the
-    predicted and the true class; mistakes in red (d2l's helper; notebook 05).
-    Returns ``(predicted names, true names)``."""
+    predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
+    (d2l's helper). Used in notebook 05."""
     from .plots import show_predictions
 
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
-    device = device or next(net.parameters()).device
     with evaluation_mode(net), torch.inference_mode():
-        preds = net(X.to(device)).argmax(dim=1).cpu()
+        preds = net(X.to(net_device(net, device))).argmax(dim=1).cpu()
     show_predictions(X, preds, y)
     return get_fashion_mnist_labels(preds), get_fashion_mnist_labels(y)
 
@@ -238,7 +257,7 @@ def predict_ch5(net, test_iter, n: int = 10, device=None):
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be written or read; the message names the file and the fix (notebooks 06, 07)."""
+    """A checkpoint cannot be written or read; the message names the file and the fix."""
 
 
 CHECKPOINT_FIX = ("Rebuild it with `make checkpoints` in the collection's folder, or delete it so that "
@@ -299,12 +318,12 @@ def _first_line(err: Exception) -> str:
     return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
 
 
-def load_checkpoint(path, device="cpu", model: str | None = None):
+def load_checkpoint(path, device=None, model: str | None = None):
     """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
-    file cannot run code). With ``model``, the file must hold that model. Returns ``(net, payload)``
-    with ``net`` in evaluation mode; a missing, truncated or foreign file raises
-    :class:`CheckpointError` naming the file and the fix."""
-    path = Path(path)
+    file cannot run code) on ``device`` (``None``: the CPU). With ``model``, the file must hold that
+    model. Returns ``(net, payload)`` with ``net`` in evaluation mode; a missing, truncated or foreign
+    file raises :class:`CheckpointError` naming the file and the fix."""
+    path, device = Path(path), device or "cpu"
     if not path.is_file():
         raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
                               "`make checkpoints` in the collection's folder (or call "

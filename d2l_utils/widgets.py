@@ -1,24 +1,15 @@
 """Interactive explorers (ipywidgets), each in the notebook that teaches its idea: the kernel
 explorer in 01, the shape calculator in 03, the data set browser in 04, the prediction explorer in 07.
 
-Every explorer is a small class in three parts, sharing one mechanism (:class:`_Explorer`):
-
-* a state computed with plain Python/torch (``.output_value``, ``.shapes``, ``.error``,
-  ``.probabilities``, ...), changed with :meth:`set` or by moving the controls;
-* ipywidgets controls (``.controls``, a dict of name -> widget) laid out in ``.widget``;
-* a matplotlib figure of the current state (:meth:`figure`), shown as a PNG in an ``Output``.
-
-The PNG is written into the ``Output`` widget's state (its ``outputs``) rather than printed inside a
-``with output:`` block, so no display message reaches the notebook itself: tools that re-execute notebooks
-without a widget frontend (nbval) then see exactly the same cell outputs as JupyterLab stores. The figure
-is redrawn on every change when a Jupyter kernel is running (``.live``); set ``.live = True`` to redraw
-elsewhere too (e.g. in tests).
-
-Without a widget frontend (ipywidgets missing, no Jupyter kernel, ``static=True``, or the
-environment variable ``D2L_STATIC_WIDGETS=1``) an explorer just shows one figure of its default state.
-Display an explorer by leaving it as the last expression of a cell (or with ``IPython.display``).
+Every explorer shares one mechanism (:class:`_Explorer`): a state computed with plain Python/torch
+(``.output_value``, ``.shapes``, ``.probabilities``, ...), changed with :meth:`set` or by moving the
+controls (``.controls``, name -> widget, laid out in ``.widget``); and a matplotlib figure of that state
+(:meth:`figure`), written as a PNG into an ``Output`` widget's state rather than printed in a ``with
+output:`` block, so that re-running a notebook without a widget frontend (nbval) gives exactly the cell
+outputs JupyterLab stores. The figure is redrawn on every change in a Jupyter kernel (``.live``; set it
+to redraw elsewhere, e.g. in tests). Without a frontend (no ipywidgets or kernel, ``static=True``, or
+``D2L_STATIC_WIDGETS=1``) an explorer shows one figure of its state. Display one as a cell's last value.
 """
-
 from __future__ import annotations
 
 import os
@@ -27,8 +18,8 @@ import torch
 from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
-from .inspect import predict_probabilities
-from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP
+from .diagnostics import predict_probabilities
+from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP, _bare
 
 __all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
            "KERNELS", "conv_output_size", "widgets_available"]
@@ -69,11 +60,6 @@ def _np(x):
     return x.detach().cpu().numpy() if torch.is_tensor(x) else x
 
 
-def _bare(ax):
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def _text_color(rgba) -> str:
     """"white" or "black", whichever contrasts more with a cell of colour ``rgba`` (WCAG luminance)."""
     def linear(c):
@@ -85,7 +71,7 @@ def _text_color(rgba) -> str:
 
 
 class _Explorer:
-    """State + controls + PNG rendering; subclasses define _build_controls, _sync and figure."""
+    """State + controls + PNG rendering; subclasses define set, control_values and figure."""
 
     def __init__(self, static: bool | None = None):
         available = widgets_available()
@@ -109,9 +95,6 @@ class _Explorer:
 
     # The one control/state mechanism: a subclass says what its controls show (control_values)
     # and how far its sliders reach (control_limits); moving a control calls set(**values).
-
-    def control_values(self) -> dict:  # pragma: no cover - defined by subclasses
-        raise NotImplementedError
 
     def control_limits(self) -> dict:
         """``{slider name: largest value}`` for sliders whose range depends on the state."""
@@ -141,9 +124,6 @@ class _Explorer:
             return
         self._out.outputs = (png_output(self.figure()),)
 
-    def figure(self):  # pragma: no cover - defined by subclasses
-        raise NotImplementedError
-
     def _ipython_display_(self):
         from IPython.display import display
 
@@ -154,7 +134,8 @@ class _Explorer:
 
 
 class DatasetBrowser(_Explorer):
-    """Browse a data set one class at a time: a class dropdown and an index slider within the class."""
+    """Browse a data set one class at a time: a class dropdown and an index slider within the class.
+    Used in notebook 04."""
 
     def __init__(self, images, labels, class_index: int = 0, index: int = 0, static: bool | None = None):
         super().__init__(static)
@@ -204,8 +185,7 @@ class DatasetBrowser(_Explorer):
 
     @property
     def image(self) -> torch.Tensor:
-        img = self.images[self.dataset_index]
-        return to_unit_range(img)
+        return to_unit_range(self.images[self.dataset_index])
 
     @property
     def name(self) -> str:
@@ -237,11 +217,9 @@ KERNELS = {
 
 
 class ConvExplorer(_Explorer):
-    """Slide one kernel over one image (cross-correlation, as ``nn.Conv2d`` computes it).
-
-    Shows the input with the window, the input patch, the kernel, their elementwise product and
-    the output value (its sum), next to the whole feature map with the current cell highlighted.
-    """
+    """Slide one kernel over one image (cross-correlation, as ``nn.Conv2d`` computes it): the input
+    with the window, the input patch, the kernel, their elementwise product and the output value (its
+    sum), next to the whole feature map with the current cell highlighted. Used in notebook 01."""
 
     def __init__(self, image, kernel="vertical edges", row: int = 0, col: int = 0, padding: int = 0,
                  stride: int = 1, static: bool | None = None):
@@ -367,16 +345,14 @@ class ConvExplorer(_Explorer):
 
 
 def conv_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
-    """floor((n + 2p - k) / s) + 1, the height (or width) after a convolution or pooling window."""
+    """floor((n + 2p - k) / s) + 1: the size after a convolution or pooling window. Used in notebook 03."""
     return (n + 2 * padding - kernel) // stride + 1
 
 
 class ShapeCalculator(_Explorer):
-    """Output shape of each LeNet layer for chosen kernel sizes, paddings, strides and pooling window.
-
-    ``.shapes`` lists ``(layer, shape)`` for the layers that can be computed, ``.error`` explains
-    (in words) the first impossible one, or is ``None`` when the whole network works.
-    """
+    """Output shape of each LeNet layer for chosen kernel sizes, paddings, strides and pooling window:
+    ``.shapes`` lists ``(layer, shape)`` for the layers that can be computed, ``.error`` explains (in
+    words) the first impossible one, or is ``None`` when the whole network works. Used in notebook 03."""
 
     FIELDS = {"k1": ("conv1 kernel", 1, 9), "p1": ("conv1 padding", 0, 4), "s1": ("conv1 stride", 1, 3),
               "k2": ("conv2 kernel", 1, 9), "p2": ("conv2 padding", 0, 4), "s2": ("conv2 stride", 1, 3),
@@ -492,10 +468,8 @@ class ShapeCalculator(_Explorer):
 
 
 class PredictionExplorer(_Explorer):
-    """Pick a test image: the network's probabilities for the ten classes, predicted vs. true name.
-
-    The dropdown chooses which images the slider walks through: all of them, or only the mistakes.
-    """
+    """Pick a test image: the network's probabilities for the ten classes, predicted vs. true name; the
+    dropdown chooses which images the slider walks through (all, mistakes or correct). Used in notebook 07."""
 
     CHOICES = ("all images", "mistakes only", "correct only")
 

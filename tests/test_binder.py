@@ -217,7 +217,7 @@ MEMORY_PROBE = textwrap.dedent("""
         optimizer.zero_grad()
         loss(net(X), y).backward()
         optimizer.step()
-    d2l.evaluate_accuracy(net=net, data_iter=test_iter)
+    d2l.evaluate_accuracy(net, test_iter)
     print(after_import, peak_mib())
 """)
 

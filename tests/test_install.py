@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from d2l_utils import EPOCHS
+from d2l_utils.recipes import EPOCHS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +19,8 @@ PROBE = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import d2l_utils
-    from d2l_utils import CheckpointError, checkpoint_dir, checkpoint_or_train, load_checkpoint
+    from d2l_utils import CheckpointError, checkpoint_or_train, load_checkpoint
+    from d2l_utils.training import checkpoint_dir
 
     report = {"file": d2l_utils.__file__, "dir": str(checkpoint_dir().resolve())}
     if sys.argv[1] == "load":

@@ -8,7 +8,6 @@ from matplotlib.colors import to_rgba
 
 from d2l_utils import (
     IMAGE_CMAP,
-    MODELS,
     RECIPE_COLORS,
     SIGNED_CMAP,
     TEXT_LABELS,
@@ -23,9 +22,9 @@ from d2l_utils import (
     show_fashion_mnist,
     show_images,
     show_maps,
-    show_predictions,
 )
-from d2l_utils.plots import CORRECT_COLOR, MISTAKE_COLOR, table
+from d2l_utils.models import MODELS
+from d2l_utils.plots import CORRECT_COLOR, MISTAKE_COLOR, show_predictions, table
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +100,7 @@ def test_projector_style_enlarges_the_text_for_a_projector():
 
 def test_show_images_grid():
     imgs = images(5)
-    axes = show_images(imgs, 2, 3, titles=[f"t{i}" for i in range(5)])
+    axes = show_images(imgs, 2, 3, titles=[f"t{i}" for i in range(5)]).axes
     fig = axes[0].figure
     assert len(axes) == 6 and len(fig.axes) == 6 and len(image_axes(fig)) == 5
     assert not axes[5].axison  # the spare panel is switched off
@@ -114,21 +113,21 @@ def test_show_images_grid():
 
 def test_show_images_accepts_float_images_without_titles():
     floats = torch.rand(3, 28, 28)
-    axes = show_images(floats, 1, 3)
+    axes = show_images(floats, 1, 3).axes
     assert len(axes) == 3 and all(ax.get_title() == "" for ax in axes)
     assert torch.allclose(torch.as_tensor(axes[2].images[0].get_array()), floats[2])
 
 
 def test_show_fashion_mnist_titles():
-    axes = show_fashion_mnist(images(4), torch.tensor([0, 3, 9, 6]), num_cols=2)
+    axes = show_fashion_mnist(images(4), torch.tensor([0, 3, 9, 6]), ncols=2).axes
     assert len(axes) == 4 and len(axes[0].figure.axes) == 4  # 2 rows of 2
     assert [ax.get_title() for ax in axes] == ["T-shirt/top (0)", "Dress (3)", "Ankle boot (9)", "Shirt (6)"]
-    assert len(show_fashion_mnist(images(3), [1, 2, 3])) == 3  # one row by default
+    assert len(show_fashion_mnist(images(3), [1, 2, 3]).axes) == 3  # one row by default
 
 
 def test_show_predictions_marks_the_mistakes():
     preds, labels = [0, 1, 2, 3, 4, 5], [0, 7, 2, 3, 8, 5]  # mistakes at 1 and 4
-    axes = show_predictions(images(6), preds, labels, num_cols=3)
+    axes = show_predictions(images(6), preds, labels, ncols=3).axes
     assert len(axes) == 6 and len(image_axes(axes[0].figure)) == 6
     for i, ax in enumerate(axes):
         wrong = i in (1, 4)
@@ -150,7 +149,7 @@ def history():
 
 
 def test_plot_history_three_curves():
-    ax = plot_history(history())
+    ax = plot_history(history()).axes[0]
     assert len(ax.figure.axes) == 1 and len(ax.lines) == 3
     assert [line.get_label() for line in ax.lines] == ["train loss", "train acc", "test acc"]
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3] and list(ax.lines[2].get_ydata()) == [0.3, 0.5, 0.7]
@@ -160,7 +159,7 @@ def test_plot_history_three_curves():
 def test_plot_history_uses_the_recipe_colours():
     fig, ax = plt.subplots()
     for model in ("lenet", "lenet-modern"):
-        assert plot_history(history(), ax, label=model, color=RECIPE_COLORS[model]) is ax
+        assert plot_history(history(), ax, label=model, color=RECIPE_COLORS[model]) is fig
     assert len(fig.axes) == 1 and len(ax.lines) == 6
     for line in ax.lines:
         model = line.get_label().split()[0]
@@ -248,7 +247,7 @@ def test_plot_flattened_neighbours():
 def test_plot_confusion_matrix():
     cm = torch.zeros(10, 10, dtype=torch.long)
     cm[0, 0], cm[0, 6], cm[6, 6], cm[6, 0] = 90, 10, 70, 30
-    ax = plot_confusion_matrix(cm)
+    ax = plot_confusion_matrix(cm).axes[0]
     assert len(ax.figure.axes) == 1 and len(ax.texts) == 100
     assert [t.get_text() for t in ax.get_xticklabels()] == list(TEXT_LABELS)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(TEXT_LABELS)
@@ -258,7 +257,7 @@ def test_plot_confusion_matrix():
     assert same_color(texts[(0, 0)].get_color(), "white") and same_color(texts[(0, 6)].get_color(), "black")
     shown = torch.as_tensor(ax.images[0].get_array())
     assert shown[0, 0] == pytest.approx(0.9) and shown[6, 0] == pytest.approx(0.3)  # normalised per row
-    raw = plot_confusion_matrix(cm, normalize=False)
+    raw = plot_confusion_matrix(cm, normalize=False).axes[0]
     assert float(torch.as_tensor(raw.images[0].get_array())[0, 0]) == 90
 
 

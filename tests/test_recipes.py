@@ -7,8 +7,6 @@ from torch import nn
 
 import d2l_utils.recipes as recipes
 from d2l_utils import (
-    ABLATION_ROWS,
-    RECIPES,
     CheckpointError,
     History,
     ablation,
@@ -18,12 +16,11 @@ from d2l_utils import (
     load_checkpoint,
     modern_setup,
     random_hflip,
-    save_checkpoint,
-    short_run,
     train_classic,
     train_modern,
-    train_recipe,
 )
+from d2l_utils.recipes import ABLATION_ROWS, RECIPES, train_recipe
+from d2l_utils.training import save_checkpoint
 
 # --- the flip augmentation --------------------------------------------------------------------------------
 
@@ -156,13 +153,21 @@ def test_train_classic_is_sgd_on_lenet(fake_iters):
     assert RECIPES == {"lenet": train_classic, "lenet-modern": train_modern}
 
 
-def test_short_run_is_quiet_and_picks_the_optimiser(fake_iters, capsys):
+def test_recipes_train_new_xavier_initialised_networks(fake_iters, monkeypatch):
     train_iter, test_iter = fake_iters
-    torch.manual_seed(0)
-    classic = short_run(lenet(), train_iter, test_iter, 1, modern=False)
-    torch.manual_seed(0)
-    modern = short_run(lenet(), train_iter, test_iter, 1, modern=True)
-    assert len(classic) == len(modern) == 1 and classic.loss != modern.loss
+    seen = []
+    monkeypatch.setattr(recipes, "train_ch5", lambda net, *args, **kwargs: seen.append((net, args, kwargs)))
+    train_classic(train_iter, test_iter, num_epochs=1)
+    train_modern(train_iter, test_iter, num_epochs=1)
+    (classic, args, kwargs), (modern, modern_args, modern_kwargs) = seen
+    assert args == (train_iter, test_iter, 1, 0.9, None) and kwargs == {"init": True}  # device None: CPU
+    assert type(modern[0]).__name__ == "Normalize" and modern_args[3:] == (None, None)  # lr: the optimizer's
+    assert modern_kwargs["init"] is True and modern_kwargs["loss"].label_smoothing == 0.1
+
+
+def test_the_ablation_is_quiet(fake_iters, capsys):
+    train_iter, test_iter = fake_iters
+    ablation(train_iter, test_iter, num_epochs=1, rows=ABLATION_ROWS[:1])
     assert capsys.readouterr().out == ""
 
 
@@ -217,6 +222,11 @@ def test_ablation_rows(fake_iters):
     assert rows[-1][1] is None and 0.0 <= rows[-1][2] <= 1.0
     # each cell starts from the same seed: a second run gives the same table
     assert ablation(train_iter, test_iter, num_epochs=1, rows=ABLATION_ROWS[:1]) == [rows[0], rows[-1]]
+    # the classic row is the classic recipe, the last row the modern one, each from the ablation's seed
+    torch.manual_seed(0)
+    assert rows[0][1] == train_classic(train_iter, test_iter, 1, verbose=False)[1].test_acc[-1]
+    torch.manual_seed(0)
+    assert rows[-1][2] == train_modern(train_iter, test_iter, 1, verbose=False)[1].test_acc[-1]
 
 
 # --- checkpoint_or_train ----------------------------------------------------------------------------------
@@ -233,14 +243,14 @@ def fake_data_env(isolated, fake_dir, monkeypatch):
 def test_checkpoint_or_train_trains_a_missing_checkpoint_then_loads_it(fake_data_env, tmp_path,
                                                                        monkeypatch, capsys):
     folder = tmp_path / "ck"
-    net, history = checkpoint_or_train("modern.pt", epochs=1, device="cpu", folder=folder)
+    net, history = checkpoint_or_train("modern.pt", num_epochs=1, device="cpu", folder=folder)
     assert "not found: training lenet-modern for 1 epochs" in capsys.readouterr().out
     assert (folder / "modern.pt").is_file() and sorted(p.name for p in folder.iterdir()) == ["modern.pt"]
     assert type(net[0]).__name__ == "Normalize" and not net.training
     assert isinstance(history, History) and len(history) == 1
     # the second time it loads the file: no training
     monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("retrained"))
-    again, history_again = checkpoint_or_train("modern.pt", epochs=1, device="cpu", folder=folder)
+    again, history_again = checkpoint_or_train("modern.pt", num_epochs=1, device="cpu", folder=folder)
     assert history_again.loss == history.loss
     assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), net.state_dict().values()))
     assert capsys.readouterr().out == ""

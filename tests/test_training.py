@@ -15,17 +15,16 @@ from d2l_utils import (
     TEXT_LABELS,
     CheckpointError,
     History,
-    check_writable,
-    checkpoint_dir,
     evaluate_accuracy,
     lenet,
     lenet_modern,
     load_checkpoint,
     predict_ch5,
-    save_checkpoint,
     train_ch5,
     try_gpu,
+    weight_layers,
 )
+from d2l_utils.training import check_writable, checkpoint_dir, evaluation_mode, save_checkpoint
 
 # --- device and accuracy ----------------------------------------------------------------------------------
 
@@ -58,13 +57,13 @@ class Oracle(nn.Module):
 def test_evaluate_accuracy_counts_and_restores_mode(fake_iters, fast):
     _, test_iter = fake_iters
     net = Oracle().train()
-    assert evaluate_accuracy(test_iter, net, fast=fast) == 1.0
+    assert evaluate_accuracy(net, test_iter, fast=fast) == 1.0
     assert net.training  # the caller's mode is restored ...
     net.eval()
-    assert evaluate_accuracy(test_iter, net, fast=fast) == 1.0
+    assert evaluate_accuracy(net, test_iter, fast=fast) == 1.0
     assert not net.training  # ... whichever it was
     wrong = lambda X: torch.zeros(len(X), 10).index_fill_(1, torch.tensor([3]), 1.0)  # noqa: E731
-    assert evaluate_accuracy(test_iter, wrong, device="cpu", fast=fast) == pytest.approx(3 / 32)
+    assert evaluate_accuracy(wrong, test_iter, device="cpu", fast=fast) == pytest.approx(3 / 32)
 
 
 def test_evaluate_accuracy_runs_in_eval_mode_without_gradients(fake_iters):
@@ -76,7 +75,7 @@ def test_evaluate_accuracy_runs_in_eval_mode_without_gradients(fake_iters):
             seen.append((self.training, torch.is_grad_enabled()))
             return super().forward(X)
 
-    evaluate_accuracy(test_iter, Spy().train(), fast=False)
+    evaluate_accuracy(Spy().train(), test_iter, fast=False)
     assert seen and all(mode == (False, False) for mode in seen)
 
 
@@ -84,9 +83,9 @@ def test_fast_and_plain_evaluation_agree(fake_iters):
     train_iter, test_iter = fake_iters
     torch.manual_seed(0)
     net = lenet().apply(training.init_weights)
-    train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 2, 16, "cpu", lr=0.9, verbose=False)
+    train_ch5(net, train_iter, test_iter, 2, 0.9, "cpu", verbose=False)
     for data in (train_iter, test_iter):
-        assert evaluate_accuracy(data, net, fast=True) == evaluate_accuracy(data, net, fast=False)
+        assert evaluate_accuracy(net, data, fast=True) == evaluate_accuracy(net, data, fast=False)
 
 
 # --- the training loop ------------------------------------------------------------------------------------
@@ -96,8 +95,7 @@ def test_training_lowers_the_loss(fake_iters, capsys):
     torch.manual_seed(0)
     train_iter, test_iter = fake_iters
     net, records = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), []
-    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 6, 16, "cpu", lr=0.1,
-                        on_epoch=records.append)
+    history = train_ch5(net, train_iter, test_iter, 6, 0.1, "cpu", on_epoch=records.append)
     assert len(history) == 6 and not history.interrupted
     assert history.loss[-1] < history.loss[0] - 0.5 and history.test_acc[-1] > 0.5
     assert [r["epoch"] for r in records] == list(range(1, 7))
@@ -111,8 +109,7 @@ def test_reported_loss_is_the_mean_per_example(fake_iters):
     """An untrained 10-class net scores near ln 10 = 2.30 per example (not 2.30 / batch size)."""
     torch.manual_seed(0)
     train_iter, test_iter = fake_iters
-    history = train_ch5(lenet(), train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu", lr=1e-9,
-                        verbose=False)
+    history = train_ch5(lenet(), train_iter, test_iter, 1, 1e-9, "cpu", verbose=False)
     assert math.log(10) - 0.1 < history.loss[0] < math.log(10) + 0.5
 
 
@@ -121,8 +118,8 @@ def test_sum_and_mean_losses_report_the_same_mean(fake_iters):
     results = []
     for reduction, lr in (("mean", 0.5), ("sum", 0.5 / 16)):
         torch.manual_seed(0)
-        h = train_ch5(lenet(), train_iter, test_iter, nn.CrossEntropyLoss(reduction=reduction), 2, 16,
-                      "cpu", lr=lr, verbose=False)
+        h = train_ch5(lenet(), train_iter, test_iter, 2, lr, "cpu",
+                      loss=nn.CrossEntropyLoss(reduction=reduction), verbose=False)
         results.append(h.loss)
     assert results[0] == pytest.approx(results[1], rel=1e-4)
     assert 1.5 < results[0][0] < 3.0  # a mean per example for both, not a sum over a batch
@@ -144,22 +141,36 @@ def test_interrupt_returns_finished_epochs(fake_iters, capsys):
                     raise KeyboardInterrupt
                 yield batch
 
-    history = train_ch5(lenet(), InterruptedIter(), test_iter, nn.CrossEntropyLoss(), 5, 16, "cpu",
-                        lr=0.9)
+    history = train_ch5(lenet(), InterruptedIter(), test_iter, 5, 0.9, "cpu")
     assert history.interrupted and len(history) == 1
     assert len(history.test_acc) == len(history.sec) == 1
     assert "interrupted: returning the 1 finished epoch(s)" in capsys.readouterr().out
 
 
-def test_needs_lr_or_optimizer(fake_iters):
+def test_needs_lr_or_an_optimizer_not_both(fake_iters):
     train_iter, test_iter = fake_iters
-    with pytest.raises(ValueError, match="lr"):
-        train_ch5(lenet(), train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu")
+    with pytest.raises(ValueError, match="needs a learning rate"):
+        train_ch5(lenet(), train_iter, test_iter, 1, None, "cpu")
     net = lenet()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
-    history = train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu",
-                        optimizer=optimizer, verbose=False)  # an optimizer alone is enough
+    with pytest.raises(ValueError, match="pass lr=None with an optimizer"):
+        train_ch5(net, train_iter, test_iter, 1, 0.5, "cpu", optimizer=optimizer)  # which would count?
+    history = train_ch5(net, train_iter, test_iter, 1, None, "cpu", optimizer=optimizer,
+                        verbose=False)  # an optimizer alone is enough
     assert len(history) == 1
+
+
+def test_loss_defaults_to_cross_entropy(fake_iters):
+    train_iter, test_iter = fake_iters
+    runs = []
+    for loss in (None, nn.CrossEntropyLoss()):
+        torch.manual_seed(0)
+        runs.append(train_ch5(lenet(), train_iter, test_iter, 1, 0.5, "cpu", loss=loss, verbose=False).loss)
+    assert runs[0] == runs[1]
+    torch.manual_seed(0)
+    smoothed = train_ch5(lenet(), train_iter, test_iter, 1, 0.5, "cpu",
+                         loss=nn.CrossEntropyLoss(label_smoothing=0.5), verbose=False)
+    assert smoothed.loss != runs[0]  # the loss given is the one used
 
 
 def test_scheduler_and_augment_run_once_per_batch(fake_iters):
@@ -173,43 +184,108 @@ def test_scheduler_and_augment_run_once_per_batch(fake_iters):
     net = lenet()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 2, 16, "cpu", optimizer=optimizer,
-              scheduler=scheduler, augment=augment, verbose=False)
+    train_ch5(net, train_iter, test_iter, 2, None, "cpu", optimizer=optimizer, scheduler=scheduler,
+              augment=augment, verbose=False)
     assert calls["augment"] == 2 * len(train_iter) == scheduler.last_epoch
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 12)
 
 
-def test_init_false_keeps_the_weights(fake_iters):
+# --- no surprises: only init=True re-initialises; the network comes back as it went in -------------------
+
+
+def test_a_trained_net_keeps_its_weights_with_a_tiny_learning_rate(fake_iters):
+    """Training a loaded or trained network a little more goes on from its weights (the default,
+    init=False); only init=True, asked for by name, draws new Xavier weights."""
+    train_iter, test_iter = fake_iters
+    torch.manual_seed(0)
+    net = lenet()
+    train_ch5(net, train_iter, test_iter, 3, 0.9, "cpu", init=True, verbose=False)
+    trained = [p.detach().clone() for p in net.parameters()]
+    accuracy = evaluate_accuracy(net, test_iter)
+    train_ch5(net, train_iter, test_iter, 1, 1e-9, "cpu", verbose=False)
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(net.parameters(), trained))
+    assert evaluate_accuracy(net, test_iter) == accuracy
+    torch.manual_seed(1)
+    train_ch5(net, train_iter, test_iter, 1, 0.0, "cpu", init=True, verbose=False)
+    expected = lenet()
+    torch.manual_seed(1)
+    expected.apply(training.init_weights)
+    weights = [(a.weight, b.weight) for (_, a), (_, b) in zip(weight_layers(net), weight_layers(expected))]
+    assert all(torch.equal(w, v) for w, v in weights)  # new Xavier weights (the biases are kept)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_the_net_comes_back_in_its_memory_layout_and_mode(fake_iters, fast, mode):
+    train_iter, test_iter = fake_iters
+    net = getattr(lenet_modern(), mode)()
+    net[7].eval()  # one layer in another mode than the rest: each layer gets its own mode back
+    train_ch5(net, train_iter, test_iter, 1, 0.5, "cpu", fast=fast, verbose=False)
+    assert net[5].weight.view(16, -1).shape == (16, 150)  # notebook 02's view works: NCHW weights
+    assert all(p.is_contiguous() for p in net.parameters())
+    assert all(p.grad.stride() == p.stride() for p in net.parameters())
+    assert [m.training for m in net.modules()] == [m is not net[7] and mode == "train" for m in net.modules()]
+
+
+def test_a_channels_last_net_stays_channels_last(fake_iters):
+    train_iter, test_iter = fake_iters
+    net = lenet().to(memory_format=torch.channels_last)
+    train_ch5(net, train_iter, test_iter, 1, 0.5, "cpu", fast=False, verbose=False)  # NCHW batches
+    assert net[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not net[3].weight.is_contiguous()
+
+
+def test_the_net_comes_back_as_it_went_in_after_ctrl_c(fake_iters, capsys):
+    train_iter, test_iter = fake_iters
+
+    def interrupt(X):
+        raise KeyboardInterrupt
+
+    net = lenet().eval()
+    history = train_ch5(net, train_iter, test_iter, 2, 0.9, "cpu", augment=interrupt)
+    assert history.interrupted and len(history) == 0
+    assert net[3].weight.view(16, -1).shape == (16, 150) and not net.training
+    def broken(y_hat, y):
+        raise RuntimeError("broken batch")
+
+    with pytest.raises(RuntimeError, match="broken batch"):  # any other error is raised, the net given back
+        train_ch5(net, train_iter, test_iter, 1, 0.9, "cpu", loss=broken, verbose=False)
+    assert net[3].weight.view(16, -1).shape == (16, 150) and not net.training
+
+
+def test_device_none_means_the_nets_own_device_and_nothing_moves_it(fake_iters, monkeypatch):
     train_iter, test_iter = fake_iters
     net = lenet()
-    before = net[0].weight.detach().clone()
-    train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu", lr=0.0, init=False,
-              verbose=False)
-    assert torch.equal(net[0].weight, before)
-    train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu", lr=0.0, verbose=False)
-    assert not torch.equal(net[0].weight, before)  # init=True (the default) draws Xavier weights
+    moved = []
+    monkeypatch.setattr(nn.Module, "to", lambda self, *a, **k: moved.append((a, k)) or self)
+    train_ch5(net, train_iter, test_iter, 1, 0.5, None, fast=False, verbose=False)
+    assert moved == [((torch.device("cpu"),), {"memory_format": torch.contiguous_format})]
+    assert training.net_device(net) == torch.device("cpu") == training.net_device(lambda X: X)
+    assert training.net_device(net, "meta") == torch.device("meta")
 
 
 class Probe(nn.Module):
-    """Records the strides of each batch it passes through (a layer, so no hook changes the path)."""
+    """Records the strides of each batch it passes through (a layer, so no hook changes the path),
+    and whether ``layer``'s weight is in channels-last memory then."""
 
-    def __init__(self):
+    def __init__(self, layer=None):
         super().__init__()
-        self.seen = []
+        self.seen, self.layer, self.weight_channels_last = [], layer, []
 
     def forward(self, X):
         self.seen.append((tuple(X.shape), X.stride()))
+        if self.layer is not None:
+            self.weight_channels_last.append(not self.layer.weight.is_contiguous())
         return X
 
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_fast_runs_channels_last_batches_and_plain_runs_nchw(fake_iters, fast):
     train_iter, test_iter = fake_iters
-    first, second = Probe(), Probe()
     classic = list(lenet())
+    first, second = Probe(), Probe(layer=classic[3])
     net = nn.Sequential(first, *classic[:3], second, *classic[3:])  # probes before conv1 and conv2
-    train_ch5(net, train_iter, test_iter, nn.CrossEntropyLoss(), 1, 16, "cpu", lr=0.9, fast=fast,
-              verbose=False)
+    train_ch5(net, train_iter, test_iter, 1, 0.9, "cpu", fast=fast, verbose=False)
     # (B, 1, 28, 28): channels-last strides (784, 1, 28, 1), NCHW strides (784, 784, 28, 1);
     # is_contiguous() cannot tell them apart with one channel, the strides can.
     expected = (784, 1, 28, 1) if fast else (784, 784, 28, 1)
@@ -221,8 +297,8 @@ def test_fast_runs_channels_last_batches_and_plain_runs_nchw(fake_iters, fast):
         X = torch.empty_strided(shape, stride)
         assert X.is_contiguous(memory_format=torch.channels_last) == fast
         assert X.is_contiguous() == (not fast)
-    weight = classic[3].weight  # conv2's weight follows the batches' layout
-    assert weight.is_contiguous(memory_format=torch.channels_last) == fast
+    assert set(second.weight_channels_last) == {fast}  # conv2's weight follows the batches' layout,
+    assert classic[3].weight.is_contiguous()  # and comes back in the layout it had
 
 
 def test_live_plot_draws_each_epoch_and_closes_its_figure(fake_iters, monkeypatch):
@@ -238,8 +314,7 @@ def test_live_plot_draws_each_epoch_and_closes_its_figure(fake_iters, monkeypatc
     monkeypatch.setattr(ipy_display, "display", lambda *args, **kwargs: Handle())
     train_iter, test_iter = fake_iters
     plt.close("all")
-    train_ch5(lenet(), train_iter, test_iter, nn.CrossEntropyLoss(), 3, 16, "cpu", lr=0.5,
-              verbose=False, plot=True)
+    train_ch5(lenet(), train_iter, test_iter, 3, 0.5, "cpu", verbose=False, plot=True)
     assert shown == [[1, 1, 1], [2, 2, 2], [3, 3, 3]]  # loss, train acc, test acc grow each epoch
     assert plt.get_fignums() == []
 
@@ -420,8 +495,6 @@ def test_checkpoint_dir_order(tmp_path, monkeypatch):
 
 
 def test_evaluation_mode_restores_the_mode_even_after_an_error():
-    from d2l_utils import evaluation_mode, lenet_modern
-
     net = lenet_modern().train()
     with evaluation_mode(net):
         assert not net.training and not net[2].training
@@ -438,10 +511,23 @@ def test_evaluation_mode_restores_the_mode_even_after_an_error():
 
 def test_predict_ch5_gives_back_the_training_mode(monkeypatch):
     import d2l_utils.plots as plots
-    from d2l_utils import lenet, predict_ch5
-
     monkeypatch.setattr(plots, "show_predictions", lambda *a, **k: None)
     net = lenet().train()
     batches = [(torch.rand(10, 1, 28, 28), torch.randint(0, 10, (10,)))]
     predicted, true = predict_ch5(net, batches, n=4)
     assert len(predicted) == 4 and len(true) == 4 and net.training
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_on_a_gpu_no_helper_moves_the_net_back_to_the_cpu(fake_iters):
+    from d2l_utils import feature_maps, first_steps, predict_probabilities, weight_gradient_norms
+
+    train_iter, test_iter = fake_iters
+    net = lenet()
+    train_ch5(net, train_iter, test_iter, 1, 0.5, "cuda", verbose=False)
+    assert net[3].weight.is_cuda and net[3].weight.is_contiguous()  # on the GPU asked for, NCHW again
+    X, y = next(iter(train_iter))
+    assert 0 <= evaluate_accuracy(net, test_iter) <= 1 and predict_probabilities(net, X).device.type == "cpu"
+    assert list(feature_maps(net, X)) == ["conv1", "conv2"] and len(weight_gradient_norms(net, X, y)) == 5
+    assert len(first_steps(net, train_iter, torch.optim.SGD(net.parameters(), lr=0.1), steps=1)["loss"]) == 1
+    assert all(p.is_cuda for p in net.parameters())

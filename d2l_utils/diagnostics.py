@@ -1,7 +1,9 @@
-"""Looking inside networks (notebooks 05-07): layer statistics in the first training steps,
+"""Diagnostics, looking inside networks: layer statistics in the first training steps, gradients,
 predicted probabilities, confusions, and feature maps."""
 
 from __future__ import annotations
+
+from itertools import islice
 
 import torch
 from torch import nn
@@ -9,12 +11,14 @@ from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
 from .models import weight_layers
-from .training import evaluation_mode
+from .training import evaluation_mode, given_back, net_device
 
 
-def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, scheduler=None,
-                saturation: float = 0.05, device="cpu") -> dict:
-    """Train ``steps`` mini-batches and record, per step, what each layer does (notebook 06).
+def first_steps(net, train_iter, optimizer, *, loss=None, steps: int = 20, scheduler=None,
+                saturation: float = 0.05, device=None) -> dict:
+    """Train ``net`` for ``steps`` mini-batches on ``device`` (``None``: where its parameters are) and
+    record, per step, what each layer does; ``loss`` defaults to cross-entropy, and the network comes
+    back in the mode and memory layout it went in. Used in notebook 06.
 
     Returns a dict of per-step lists: ``loss``; ``grad[name]``, the mean absolute gradient of each
     conv/linear layer's weights; ``saturated[name]``, the fraction of each sigmoid's outputs that
@@ -24,7 +28,8 @@ def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, schedule
     outputs that are exactly zero (no gradient flows back through them).
     Activation statistics carry the name of the conv/linear layer that feeds the nonlinearity.
     """
-    loss = loss or nn.CrossEntropyLoss()
+    loss = loss if loss is not None else nn.CrossEntropyLoss()
+    device = net_device(net, device)
     names = weight_layers(net)
     record = {"loss": [], "grad": {n: [] for n, _ in names}, "saturated": {}, "slope": {}, "dead": {}}
     owner, current = {}, None
@@ -44,21 +49,20 @@ def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, schedule
             record["dead"].setdefault(name, []).append(float((out == 0).float().mean()))
 
     hooks = [m.register_forward_hook(hook) for m in owner]
-    net.to(device).train()
     try:
-        for step, (X, y) in enumerate(train_iter):
-            if step == steps:
-                break
-            X, y = X.to(device), y.to(device)
-            batch_loss = loss(net(X), y)
-            optimizer.zero_grad()
-            batch_loss.backward()
-            for name, layer in names:
-                record["grad"][name].append(float(layer.weight.grad.abs().mean()))
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            record["loss"].append(batch_loss.item())
+        with given_back(net):
+            net.to(device).train()
+            for X, y in islice(train_iter, steps):
+                X, y = X.to(device), y.to(device)
+                batch_loss = loss(net(X), y)
+                optimizer.zero_grad()
+                batch_loss.backward()
+                for name, layer in names:
+                    record["grad"][name].append(float(layer.weight.grad.abs().mean()))
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                record["loss"].append(batch_loss.item())
     finally:
         for h in hooks:
             h.remove()
@@ -66,22 +70,21 @@ def first_steps(net, train_iter, optimizer, loss=None, steps: int = 20, schedule
 
 
 def weight_gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
-                          loss: nn.Module) -> list[tuple[str, float]]:
+                          loss=None) -> list[tuple[str, float]]:
     """``(layer, |grad W| / |W|)`` for one batch and each conv/linear layer: how fast each layer's
-    weights move relative to their size (notebook 05). Leaves no gradient behind."""
-    net.zero_grad()
-    loss(net(X), y).backward()
-    rows = [(name, (layer.weight.grad.norm() / layer.weight.norm()).item())
-            for name, layer in weight_layers(net)]
-    net.zero_grad()
-    return rows
+    weights move relative to their size. ``loss`` defaults to cross-entropy; the network's own
+    gradients (``.grad``) are left as they are. Used in notebook 05."""
+    loss = loss if loss is not None else nn.CrossEntropyLoss()
+    layers, device = weight_layers(net), net_device(net)
+    grads = torch.autograd.grad(loss(net(X.to(device)), y.to(device)), [m.weight for _, m in layers])
+    return [(name, (g.norm() / m.weight.detach().norm()).item()) for (name, m), g in zip(layers, grads)]
 
 
 @torch.inference_mode()
 def predict_probabilities(net, images, batch_size: int = 256) -> torch.Tensor:
-    """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode;
-    the network's training mode is restored afterwards (notebook 07, the prediction explorer)."""
-    device = next(net.parameters()).device
+    """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode; the
+    network comes back in the mode it went in (the prediction explorer calls it). Used in notebook 07."""
+    device = net_device(net)
     with evaluation_mode(net):
         probs = [F.softmax(net(to_unit_range(images[i:i + batch_size]).to(device)), dim=1).cpu()
                  for i in range(0, len(images), batch_size)]
@@ -89,20 +92,22 @@ def predict_probabilities(net, images, batch_size: int = 256) -> torch.Tensor:
 
 
 def confusion_matrix(labels, predictions, num_classes: int = 10) -> torch.Tensor:
-    """``cm[t, p]`` = number of examples of true class ``t`` predicted as ``p`` (notebook 07 derives it)."""
+    """``cm[t, p]`` = number of examples of true class ``t`` predicted as ``p``. Notebook 07 derives
+    it. Used in notebook 07."""
     labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
     return torch.bincount(labels * num_classes + predictions,
                           minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
-    """Fraction of each true class predicted correctly: the diagonal over the row sums (notebook 07)."""
+    """Fraction of each true class predicted correctly: the diagonal over the row sums.
+    Used in notebook 07."""
     return cm.diag().float() / cm.sum(dim=1).clamp(min=1).float()
 
 
 def most_confused_pairs(cm: torch.Tensor, k: int = 5) -> list[tuple[str, str, int]]:
     """The ``k`` class pairs confused most often, counting both directions (a taken for b plus b
-    taken for a), as ``(class a, class b, count)`` (notebook 07)."""
+    taken for a), as ``(class a, class b, count)``. Used in notebook 07."""
     off = cm.clone()
     off.fill_diagonal_(0)
     off = torch.triu(off + off.T, diagonal=1)
@@ -112,7 +117,7 @@ def most_confused_pairs(cm: torch.Tensor, k: int = 5) -> list[tuple[str, str, in
 
 
 def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
-    """Indices of the ``k`` wrong predictions with the highest predicted probability (notebook 07)."""
+    """Indices of the ``k`` wrong predictions with the highest predicted probability. Used in notebook 07."""
     confidence, predicted = probabilities.max(dim=1)
     wrong = torch.nonzero(predicted != torch.as_tensor(labels)).flatten()
     return wrong[confidence[wrong].argsort(descending=True)[:k]]
@@ -121,9 +126,9 @@ def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
 @torch.inference_mode()
 def feature_maps(net: nn.Sequential, images) -> dict[str, torch.Tensor]:
     """The outputs of every convolution for a batch of images, ``{"conv1": (N, C, H, W), ...}``,
-    named as in :func:`~d2l_utils.models.weight_layers` (notebook 07)."""
+    named as in :func:`~d2l_utils.models.weight_layers`, in evaluation mode. Used in notebook 07."""
     names = {id(layer): name for name, layer in weight_layers(net)}
-    X = to_unit_range(images).to(next(net.parameters()).device)
+    X = to_unit_range(images).to(net_device(net))
     maps = {}
     with evaluation_mode(net):
         for layer in net:

@@ -1,4 +1,4 @@
-"""d2l_utils.inspect: layer statistics in the first steps, gradients, probabilities, confusions and
+"""d2l_utils.diagnostics: layer statistics in the first steps, gradients, probabilities, confusions and
 feature maps, on small hand-made inputs."""
 
 import pytest
@@ -67,6 +67,27 @@ def test_first_steps_changes_the_weights_as_training_would(batches):
     assert not torch.equal(net[0].weight, before)
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_first_steps_gives_the_net_back_in_its_mode_and_layout(batches, mode):
+    net = getattr(lenet_modern().to(memory_format=torch.channels_last), mode)()
+    first_steps(net, batches, torch.optim.SGD(net.parameters(), lr=0.1), steps=1)
+    assert net.training == (mode == "train") and all(m.training == net.training for m in net.modules())
+    conv2 = net[5].weight
+    assert conv2.is_contiguous(memory_format=torch.channels_last) and not conv2.is_contiguous()
+
+
+def test_device_none_means_the_nets_own_device(batches, monkeypatch):
+    """No helper moves a network unless asked: first_steps used to move any network to the CPU."""
+    seen = []
+    real_to = nn.Module.to
+    monkeypatch.setattr(nn.Module, "to", lambda self, *a, **k: seen.append(a) or real_to(self, *a, **k))
+    net = lenet()
+    first_steps(net, batches, torch.optim.SGD(net.parameters(), lr=0.1), steps=1)
+    predict_probabilities(net, batches.images[:4])
+    feature_maps(net, batches.images[:4])
+    assert seen == [(torch.device("cpu"),)]  # first_steps: to the device its parameters are on, read off them
+
+
 def test_first_steps_on_the_modern_lenet(batches):
     torch.manual_seed(0)
     net = lenet_modern()
@@ -100,7 +121,12 @@ def test_weight_gradient_norms(batches):
     rows = weight_gradient_norms(net, X, y, nn.CrossEntropyLoss())
     assert [name for name, _ in rows] == NAMES
     assert all(isinstance(v, float) and v > 0 for _, v in rows)
-    assert all(p.grad is None for p in net.parameters())  # no gradient left behind
+    assert all(p.grad is None for p in net.parameters())  # no gradient left behind ...
+    net(X).sum().backward()
+    grads = [p.grad.clone() for p in net.parameters()]
+    weight_gradient_norms(net, X, y)  # (cross-entropy by default)
+    assert all(torch.equal(p.grad, g) for p, g in zip(net.parameters(), grads))  # ... nor taken away
+    net.zero_grad()
     # the ratio for one layer, computed by hand
     nn.CrossEntropyLoss()(net(X), y).backward()
     conv1 = net[0].weight

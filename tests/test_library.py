@@ -1,0 +1,108 @@
+"""d2l_utils as a library: its docstrings' notebook claims are true, its public names few and shadowing
+nothing, its source within budget, and one convention for the network and its device."""
+
+import ast
+import inspect
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import d2l_utils
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "d2l_utils"
+NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+# The convention: a public helper's docstring ends with "Used in notebook 05.", "Used in notebooks 05
+# and 07." or "Used in every notebook.", naming the notebooks that import it; every other "notebook NN"
+# it mentions is one of those.
+USED_IN = re.compile(r"Used in (every notebook|notebooks? (\d\d(?:, \d\d)*(?:,? and \d\d)?))\.")
+MENTION = re.compile(r"[Nn]otebooks? (\d\d(?:(?:, |,? and )\d\d)*)")
+CONTENT = {"checks", "quiz", "course"}  # the course's self-checks and quizzes (deliverable 1 of issue 19)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Names the notebook's code cells import from d2l_utils."""
+    names = set()
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                           if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "d2l_utils":
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+IMPORTS = {number: imports_of(path) for number, path in NOTEBOOKS.items()}
+
+
+def helpers():
+    """The public functions and classes of __all__, with where they are defined."""
+    for name in d2l_utils.__all__:
+        obj = getattr(d2l_utils, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            yield name, obj, obj.__module__.rsplit(".", 1)[-1]
+
+
+OWN = [(name, obj) for name, obj, module in helpers() if module not in CONTENT | {"measured"}]
+
+
+@pytest.mark.parametrize("name, obj", OWN, ids=[name for name, _ in OWN])
+def test_docstrings_name_the_notebooks_that_use_them(name, obj):
+    doc = inspect.getdoc(obj) or ""
+    users = {number for number, names in IMPORTS.items() if name in names}
+    found = USED_IN.findall(" ".join(doc.split()))
+    if not users:
+        assert not found and not MENTION.search(doc), f"{name}: unused, yet its docstring says one does"
+        return
+    assert len(found) == 1, f'{name}: its docstring should say once "Used in notebook(s) {sorted(users)}."'
+    claimed = set(NOTEBOOKS) if found[0][0] == "every notebook" else set(re.findall(r"\d\d", found[0][1]))
+    assert claimed == users, f"{name}: its docstring says {sorted(claimed)}, the imports {sorted(users)}"
+    mentioned = {n for group in MENTION.findall(" ".join(doc.split())) for n in re.findall(r"\d\d", group)}
+    assert mentioned <= users, f"{name}: its docstring names non-users {sorted(mentioned - users)}"
+
+
+def test_the_docstring_test_reads_real_imports():
+    assert {"train_ch5", "evaluate_accuracy", "lenet"} <= IMPORTS["05"] and "train_ch5" not in IMPORTS["07"]
+    found = USED_IN.findall("Trains. Used in notebooks 05, 06 and 08.")
+    assert found == [("notebooks 05, 06 and 08", "05, 06 and 08")]
+
+
+def test_no_module_shadows_the_standard_library():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert not modules & sys.stdlib_module_names, modules & sys.stdlib_module_names
+
+
+def test_the_public_names_are_few_and_none_per_exercise():
+    assert len(d2l_utils.__all__) == len(set(d2l_utils.__all__))
+    if (PACKAGE / "checks.py").exists():
+        pytest.skip("the exercises' checks still live in d2l_utils/checks.py (issue 19, deliverable 1)")
+    assert len(d2l_utils.__all__) <= 60 and not [n for n in d2l_utils.__all__ if n.startswith("check_")]
+
+
+def test_the_library_stays_small():
+    if (PACKAGE / "checks.py").exists() or (PACKAGE / "quiz.py").exists():
+        pytest.skip("the course content still lives in checks.py and quiz.py (issue 19, deliverable 1)")
+    lines = sum(len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py"))
+    assert lines <= 2300, f"d2l_utils/*.py holds {lines} lines"
+
+
+def test_one_convention_for_the_network_and_its_device():
+    """The model first (d2l's order), and device=None wherever a helper takes a device."""
+    for name, obj, _ in helpers():
+        if not inspect.isfunction(obj):
+            continue
+        params = inspect.signature(obj).parameters
+        if "net" in params:
+            assert list(params)[0] == "net", f"{name}: the network comes first"
+        if "device" in params and name not in ("train_ch5",):
+            assert params["device"].default is None, f"{name}: device defaults to None"
+        assert not {"epochs", "num_cols", "num_rows"} & set(params), f"{name}: num_epochs, nrows, ncols"
+    train = inspect.signature(d2l_utils.train_ch5).parameters
+    assert list(train)[:6] == ["net", "train_iter", "test_iter", "num_epochs", "lr", "device"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in list(train.values())[6:]) and train["init"].default is False
+    assert "batch_size" not in train and train["loss"].default is None
