@@ -113,10 +113,13 @@ def plot_history(history, ax=None, label: str = "", color=None):
         _, ax = plt.subplots(figsize=(7, 4.5))
     epochs = range(1, len(history) + 1)
     prefix = f"{label} " if label else ""
-    ax.plot(epochs, history.loss, "-", color=color, label=prefix + "train loss")
-    ax.plot(epochs, history.train_acc, "--", color=color, label=prefix + "train acc")
-    ax.plot(epochs, history.test_acc, "-.", color=color, label=prefix + "test acc")
+    # three line styles and three markers, so that the curves differ without their colour
+    ax.plot(epochs, history.loss, "-", marker="o", color=color, label=prefix + "train loss")
+    ax.plot(epochs, history.train_acc, "--", marker="s", fillstyle="none", color=color,
+            label=prefix + "train acc")
+    ax.plot(epochs, history.test_acc, ":", marker="^", color=color, label=prefix + "test acc")
     ax.set_xlabel("epoch")
+    ax.set_ylabel("loss; accuracy (0 to 1)")
     ax.grid(True, alpha=0.3)
     ax.legend()
     return ax.figure
@@ -127,9 +130,12 @@ def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
-    ax.bar(names, values, color=colors or "tab:blue")
-    if log:
+    bars = ax.bar(names, values, color=colors or "tab:blue")
+    if log:  # a logarithmic scale is hard to read off: each bar carries its value
         ax.set_yscale("log")
+        ax.bar_label(bars, labels=[f"{v:,.0f}" if float(v).is_integer() else f"{v:.2g}" for v in values],
+                     padding=2, fontsize=12)
+        ax.margins(y=0.15)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
@@ -160,33 +166,40 @@ def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed
     return fig
 
 
-def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "channel"):
+def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "channel",
+                  ncols: int | None = None):
     """One grid per layer: a row per image (the image first), a column per channel, every channel on
     one shared signed colour scale with a colour bar and channel numbers; returns the figure.
     Used in notebook 07.
 
     ``images``: (N, 1, H, W) inputs; ``maps``: (N, C, h, w) outputs of one layer. Pass
-    ``images=None`` for maps without inputs (the kernels of a layer, one row).
+    ``images=None`` for maps without inputs (the kernels of a layer, one row). With ``ncols``, each
+    image's channels wrap onto rows of ``ncols`` (every map titled with its channel number).
     """
     import matplotlib.pyplot as plt
 
     maps = maps.detach().cpu().float()
     n, c = maps.shape[:2]
     extra = 0 if images is None else 1
-    fig, axes = plt.subplots(n, c + extra, figsize=(1.5 * (c + extra) + 1.2, 1.6 * n + 0.8),
-                             squeeze=False, layout="constrained")
+    ncols = min(ncols or c, c)
+    wraps = -(-c // ncols)  # rows per image
+    fig, axes = plt.subplots(n * wraps, ncols + extra, squeeze=False, layout="constrained",
+                             figsize=(1.5 * (ncols + extra) + 1.2, 1.6 * n * wraps + 0.8))
     lim = float(maps.abs().max()) or 1.0
     for r in range(n):
         if images is not None:
-            axes[r, 0].imshow(_image(images[r]), cmap=IMAGE_CMAP, vmin=0, vmax=1)
-            axes[r, 0].set_title("input" if r == 0 else "", fontsize=11)
+            axes[r * wraps, 0].imshow(_image(images[r]), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+            axes[r * wraps, 0].set_title("input" if r == 0 else "", fontsize=11)
             if row_titles:
-                axes[r, 0].set_ylabel(row_titles[r], fontsize=11)
+                axes[r * wraps, 0].set_ylabel(row_titles[r], fontsize=11)
+            for w in range(1, wraps):
+                axes[r * wraps + w, 0].axis("off")
         for ch in range(c):
-            shown = axes[r, ch + extra].imshow(maps[r, ch], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
-            if r == 0:
-                axes[r, ch + extra].set_title(f"{col_label} {ch}", fontsize=11)
-        for ax in axes[r]:
+            ax = axes[r * wraps + ch // ncols, ch % ncols + extra]
+            shown = ax.imshow(maps[r, ch], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+            if r == 0 or wraps > 1:
+                ax.set_title(f"{col_label} {ch}", fontsize=11)
+        for ax in axes[r * wraps:(r + 1) * wraps].flat:
             _bare(ax)
     fig.colorbar(shown, ax=axes, shrink=0.9, label="value (red +, blue -)")
     fig.suptitle(title)

@@ -281,3 +281,20 @@ def test_table_alignment_and_thousands_commas():
 def test_print_table(capsys):
     print_table([("a", 1234567)], ["name", "n"])
     assert capsys.readouterr().out == "name  n\n----  ---------\na     1,234,567\n"
+
+
+def test_plot_channels_wraps_the_channels_onto_rows_of_ncols():
+    maps = torch.randn(2, 16, 10, 10)
+    fig = plot_channels(images(2), maps, "conv2", row_titles=["Coat", "Bag"], ncols=8)
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(grid) == 2 * 2 * (8 + 1) and len(image_axes(fig)) == 2 * (16 + 1)
+    assert grid[0].get_ylabel() == "Coat" and grid[18].get_ylabel() == "Bag"
+    assert not grid[9].axison  # below the input, the second row of channels has no image
+    assert [ax.get_title() for ax in grid[10:18]] == [f"channel {c}" for c in range(8, 16)]
+    assert grid[18 + 9 + 8].images[0].get_array()[0, 0] == pytest.approx(float(maps[1, 15, 0, 0]))
+
+
+def test_plot_bars_labels_the_bars_of_a_log_scale():
+    fig = plot_bars(["a", "b"], [0.0015, 784.0], "t", "y", log=True)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.0015", "784"]
+    assert len(plot_bars(["a"], [2.0], "t", "y").axes[0].texts) == 0
