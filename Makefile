@@ -143,12 +143,12 @@ test: setup data chromium axe
 	$(BIN)/ruff check d2l_utils tests benchmarks notebooks site
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "not browser" -n 2 --dist loadfile \
 	  --durations=12
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-nbval test-browser
+	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-nbval test-browser
 
 # `make test`, then, side by side with one thread each (so neither waits for a core the other holds),
 # every notebook under nbval as another machine runs it, and the notebooks the browser tier left out.
 test-all: test
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-portable test-browser-rest
+	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-portable test-browser-rest
 
 # Every notebook under nbval, at the default settings (see tests/nbval_sanitize.cfg).
 test-nbval: setup data
@@ -157,12 +157,14 @@ test-nbval: setup data
 # What needs a browser (Debian's chromium; skipped, saying so, where there is none): the notebooks with
 # explorers run in JupyterLab and played with, presentation mode, the web book in Chromium and axe-core.
 test-browser: setup data chromium axe
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and not full" -p no:cacheprovider \
+	@chromium=$$($(FIND_CHROMIUM)) || { echo "$(NO_CHROMIUM)"; exit 0; }; \
+	  CHROMIUM=$$chromium OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and not full" -p no:cacheprovider \
 	  -rs --durations=12
 
 # The other notebooks in JupyterLab (`make test-all`).
 test-browser-rest: setup data chromium
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and full" -p no:cacheprovider \
+	@chromium=$$($(FIND_CHROMIUM)) || { echo "$(NO_CHROMIUM)"; exit 0; }; \
+	  CHROMIUM=$$chromium OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "browser and full" -p no:cacheprovider \
 	  -rs --durations=12
 
 # The stored outputs must also hold on another CPU and thread count (see tests/nbval_sanitize.cfg).

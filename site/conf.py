@@ -5,9 +5,14 @@ The pages work offline: no notebook is executed, no inventory is fetched, and no
 from a CDN (no MathJax, no require.js, no widget manager).
 """
 
+import tomllib
+from pathlib import Path
+
 # Where the repository lives: the Binder launch link of every notebook page and the repository
-# button are built from this one value (a placeholder until the collection is published).
-REPOSITORY_URL = "https://github.com/d2l-lenet/lenet-fashion-mnist"
+# button are built from pyproject.toml's [project.urls] Repository, the one place the address lives
+# (a placeholder until the collection is published).
+_PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+REPOSITORY_URL = _PYPROJECT["project"]["urls"]["Repository"]
 BRANCH = "main"
 
 project = "LeNet on Fashion-MNIST"
