@@ -7,71 +7,30 @@ moves a network; every helper gives a network back in the mode and memory layout
 with ``helper??``). The public names are listed here once; the rest stay in their modules.
 """
 
+# ruff: noqa: I001  (the public names packed by module; each is listed once more in __all__)
 from .course import check, quiz
-from .data import (
-    TEXT_LABELS,
-    DataError,
-    TensorBatches,
-    find_data_dir,
-    get_fashion_mnist_labels,
-    load_data_fashion_mnist,
-    load_fashion_mnist_tensors,
-    subset,
-    to_unit_range,
-)
-from .diagnostics import (
-    confusion_matrix,
-    feature_maps,
-    first_steps,
-    most_confident_mistakes,
-    most_confused_pairs,
-    per_class_accuracy,
-    predict_probabilities,
-    weight_gradient_norms,
-)
+from .data import (TEXT_LABELS, DataError, TensorBatches, find_data_dir, get_fashion_mnist_labels,
+                   load_data_fashion_mnist, load_fashion_mnist_tensors, subset, to_unit_range)
+from .diagnostics import (confusion_matrix, feature_maps, first_steps, most_confident_mistakes,
+                          most_confused_pairs, per_class_accuracy, predict_probabilities,
+                          weight_gradient_norms)
 from .measured import expect, measured
-from .models import (
-    Normalize,
-    count_parameters,
-    init_weights,
-    lenet,
-    lenet_modern,
-    parameter_table,
-    weight_layers,
-)
-from .plots import (
-    IMAGE_CMAP,
-    RECIPE_COLORS,
-    SIGNED_CMAP,
-    plot_bars,
-    plot_channels,
-    plot_confusion_matrix,
-    plot_flattened_neighbours,
-    plot_history,
-    print_table,
-    projector_style,
-    show_fashion_mnist,
-    show_images,
-    show_maps,
-)
-from .recipes import ablation, checkpoint_or_train, modern_setup, random_hflip, train_classic, train_modern
-from .training import (
-    CheckpointError,
-    History,
-    evaluate_accuracy,
-    load_checkpoint,
-    predict_ch5,
-    train_ch5,
-    try_gpu,
-)
+from .models import (Normalize, count_parameters, init_weights, lenet, lenet_modern, parameter_table,
+                     weight_layers)
+from .plots import (IMAGE_CMAP, RECIPE_COLORS, SIGNED_CMAP, plot_bars, plot_channels, plot_confusion_matrix,
+                    plot_flattened_neighbours, plot_history, print_table, projector_style, show_fashion_mnist,
+                    show_images, show_maps)
+from .recipes import (EPOCHS, ablation, checkpoint_or_train, modern_setup, random_hflip, train_classic,
+                      train_modern)
+from .training import (CheckpointError, History, evaluate_accuracy, load_checkpoint, predict_ch5, train_ch5,
+                       try_gpu)
 from .widgets import ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalculator, conv_output_size
 
 __all__ = [
     # data
     "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
     "load_data_fashion_mnist", "load_fashion_mnist_tensors", "subset", "to_unit_range",
-    # measured numbers in the lessons
-    "expect", "measured",
+    "expect", "measured",  # measured numbers in the lessons
     # models
     "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "parameter_table",
     "weight_layers",
@@ -79,7 +38,8 @@ __all__ = [
     "CheckpointError", "History", "evaluate_accuracy", "load_checkpoint", "predict_ch5", "train_ch5",
     "try_gpu",
     # recipes
-    "ablation", "checkpoint_or_train", "modern_setup", "random_hflip", "train_classic", "train_modern",
+    "EPOCHS", "ablation", "checkpoint_or_train", "modern_setup", "random_hflip", "train_classic",
+    "train_modern",
     # plots
     "IMAGE_CMAP", "RECIPE_COLORS", "SIGNED_CMAP", "plot_bars", "plot_channels", "plot_confusion_matrix",
     "plot_flattened_neighbours", "plot_history", "print_table", "projector_style", "show_fashion_mnist",
@@ -87,8 +47,6 @@ __all__ = [
     # diagnostics
     "confusion_matrix", "feature_maps", "first_steps", "most_confident_mistakes", "most_confused_pairs",
     "per_class_accuracy", "predict_probabilities", "weight_gradient_norms",
-    # widgets
-    "ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator", "conv_output_size",
-    # the exercises' self-checks and the closing quiz
-    "check", "quiz",
+    "ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator", "conv_output_size",  # widgets
+    "check", "quiz",  # the exercises' self-checks and the closing quiz
 ]

@@ -1,10 +1,8 @@
 """Measured numbers in the lessons (every notebook): printed after "≈", each with the range it should fall in.
 
-A number that comes from floating-point training or inference differs in its last digits from one CPU,
-thread count or GPU to another, so the notebooks print it after "≈" (the test-suite compares every
-stored output, and ignores the digits after "≈") and say which range it should fall in. Outside that
-range nothing stops: the learner reads one plain sentence, and the test-suite fails, because the
-sentence is not in the stored output.
+A number from floating-point training or inference differs in its last digits between machines, so the
+notebooks print it after "≈" (the test-suite ignores those digits) and say which range it should fall in.
+Outside that range nothing stops: the learner reads one plain sentence, which fails the test-suite.
 """
 
 from __future__ import annotations
