@@ -63,7 +63,8 @@ def notebook_function(nb, name):
     """The source of ``def name`` in a code cell of notebook ``nb`` (the notebook's own helper)."""
     for cell in cells(nb):
         if cell["cell_type"] == "code":
-            source = "".join(cell["source"])
+            # IPython's magics (the set-up cell's `%pip` on Colab) are not Python: blank them
+            source = "".join("\n" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell["source"])
             for node in ast.parse(source).body:
                 if isinstance(node, ast.FunctionDef) and node.name == name:
                     return ast.get_source_segment(source, node)

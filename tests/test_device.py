@@ -14,8 +14,9 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from d2l_utils import TensorBatches, evaluate_accuracy, lenet, load_checkpoint, predict_ch5, train_recipe
+from d2l_utils import TensorBatches, evaluate_accuracy, lenet, load_checkpoint, predict_ch5
 from d2l_utils.fast import fused_forward
+from d2l_utils.recipes import train_recipe
 
 DEVICE = torch.device(os.environ.get("D2L_TEST_DEVICE", "cpu"))
 # One image of the 32 in the fake test set: argmax may tip on a GPU's different summation order.
