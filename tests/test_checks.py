@@ -154,9 +154,9 @@ def solutions(exercise, real):
     if exercise == "07.4":  # the honest answer: the arguments of the check call, evaluated
         call, = check_calls("".join(solution_cell(exercise)["source"]))
         return tuple(eval(ast.unparse(a), {"TEXT_LABELS": TEXT_LABELS}) for a in call.args[1:])
-    if exercise == "08.1":
-        small, large = stored(exercise, r"batch 256 ≈ (\d+\.\d+), batch 1024 ≈ (\d+\.\d+)")
-        return (float(large) / float(small),)
+    if exercise == "08.1":  # a prediction, as 07.4: the arguments of the check call, evaluated
+        source = "".join(solution_cell(exercise)["source"])
+        return (eval(re.search(r"^prediction = (.+?)  #", source, re.M).group(1)),)
     if exercise == "08.2":
         return run_solution(exercise, {"torch": torch, "F": F, "BATCH": 16})
     if exercise == "08.3":
