@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from IPython.core.inputtransformer2 import TransformerManager
 from torch import nn
 
 import d2l_utils.course as course
@@ -63,8 +64,8 @@ def notebook_function(nb, name):
     """The source of ``def name`` in a code cell of notebook ``nb`` (the notebook's own helper)."""
     for cell in cells(nb):
         if cell["cell_type"] == "code":
-            # IPython's magics (the set-up cell's `%pip` on Colab) are not Python: blank them
-            source = "".join("\n" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell["source"])
+            # IPython's magics (the set-up cell's on Colab) as the Python calls IPython makes of them
+            source = TransformerManager().transform_cell("".join(cell["source"]))
             for node in ast.parse(source).body:
                 if isinstance(node, ast.FunctionDef) and node.name == name:
                     return ast.get_source_segment(source, node)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 import d2l_utils
 
@@ -29,8 +30,7 @@ def imports_of(path: Path) -> set[str]:
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code":
             continue
-        source = "\n".join(line for line in "".join(cell["source"]).splitlines()
-                           if not line.lstrip().startswith(("%", "!")))
+        source = TransformerManager().transform_cell("".join(cell["source"]))  # magics as Python calls
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom) and node.module == "d2l_utils":
                 names.update(alias.name for alias in node.names)

@@ -52,7 +52,7 @@ def test_the_repository_address_is_a_github_repository():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_setup_cell_names_the_one_repository_address(path):
-    found = re.findall(r'^    REPOSITORY = "([^"]*)"$', setup_cell(path), flags=re.M)
+    found = re.findall(r'^REPOSITORY = "([^"]*)"$', setup_cell(path), flags=re.M)
     assert found == [URL], f"{path.name}: REPOSITORY is {found}, pyproject.toml says {URL}"
 
 
@@ -90,37 +90,65 @@ def test_without_d2l_utils_the_setup_cell_says_what_to_run(path, tmp_path):
 
 
 COLAB = textwrap.dedent("""
-    import sys, types
+    import os, sys, types
     sys.modules["google.colab"] = types.ModuleType("google.colab")
     magics = []
 
-    class FakeShell:
+    class FakeShell:  # what Colab's IPython does, with the effects a test can have here
+        def system(self, command, _stack_depth=1):
+            magics.append(("!", command.format(**sys._getframe(1).f_globals)))
         def run_line_magic(self, name, line, _stack_depth=1):
-            magics.append((name, line, sys._getframe(1).f_globals["REPOSITORY"]))
-            sys.path.insert(0, {root!r})  # what the install does: d2l_utils becomes importable
+            magics.append((name, line.format(**sys._getframe(1).f_globals)))
+            if name == "pip":
+                sys.path.insert(0, {root!r})  # what the install does: d2l_utils becomes importable
+            if name == "cd":
+                os.chdir({notebooks!r})  # the clone's notebooks/ folder: here, this checkout's
 
     get_ipython = FakeShell
     exec(compile({cell!r}, "setup-cell", "exec"))
     import d2l_utils
     print("MAGICS", magics)
     print("D2L", d2l_utils.__file__)
+    print("CWD", os.getcwd())
 """)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_on_colab_the_setup_cell_installs_the_collection_then_runs(path, tmp_path):
+def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(path, tmp_path):
+    """On Colab the cell clones the repository, installs its helpers into the kernel and runs on in the
+    clone's notebooks/ folder, where the exercises, quizzes and checkpoints lie beside the notebook."""
     import d2l_utils
 
     try:
         d2l_utils.find_data_dir(download=False)
     except d2l_utils.DataError as err:
         pytest.skip(f"no local Fashion-MNIST for the rest of the cell ({err})")
-    out = run_isolated(COLAB.format(root=str(ROOT), cell=as_python(setup_cell(path))), tmp_path,
-                       with_site_packages=True)
+    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=as_python(setup_cell(path)))
+    out = run_isolated(code, tmp_path, with_site_packages=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    magics = eval(next(line for line in lines if line.startswith("MAGICS "))[7:])
+    clone = "/content/lenet-fashion-mnist"
+    assert magics == [("!", f"git clone --quiet --depth 1 {URL} {clone}"),
+                      ("pip", f"install --quiet {clone}"), ("cd", f"{clone}/notebooks")], magics
+    assert PARAGRAPH_START not in out.stdout + out.stderr
+    d2l = next(line for line in lines if line.startswith("D2L "))[4:]
+    assert Path(d2l).resolve().is_relative_to(ROOT / "d2l_utils"), d2l
+    assert next(line for line in lines if line.startswith("CWD "))[4:] == str(ROOT / "notebooks")
+
+
+def test_on_colab_a_second_run_neither_clones_nor_installs_again(tmp_path):
+    """After a kernel restart the clone and the installed helpers are there: the cell only moves to the
+    notebooks/ folder again (Colab starts every kernel in /content)."""
+    cell = as_python(setup_cell(NOTEBOOKS[0]))
+    clone = tmp_path / "lenet-fashion-mnist"
+    clone.mkdir()  # the clone of the first run
+    cell = cell.replace('CLONE = "/content/lenet-fashion-mnist"', f"CLONE = {str(clone)!r}")
+    assert str(clone) in cell, "the set-up cell no longer names the clone's folder as CLONE = ..."
+    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=cell[:cell.index("try:")])
+    code = code.replace("magics = []", f"magics = []; sys.path.insert(0, {str(ROOT)!r})")  # installed
+    out = run_isolated(code, tmp_path, with_site_packages=True)
     assert out.returncode == 0, out.stderr
     magics = eval(next(line for line in out.stdout.splitlines() if line.startswith("MAGICS "))[7:])
-    assert magics == [("pip", "install --quiet git+{REPOSITORY}", URL)], magics
-    assert PARAGRAPH_START not in out.stdout + out.stderr
-    d2l = next(line for line in out.stdout.splitlines() if line.startswith("D2L "))[4:]
-    assert Path(d2l).resolve().is_relative_to(ROOT / "d2l_utils"), d2l
+    assert magics == [("cd", f"{clone}/notebooks")], magics
