@@ -1,0 +1,84 @@
+"""The stored outputs guard what they show, end to end: nbval, with the project's sanitiser, run over the
+first cells of a notebook copy fails when a stored shape differs from what the cell prints (notebook 02's
+``120x400``, a ``torch.Size`` in 01), and when a measured number leaves the range its lesson expects
+(notebook 05: the range narrowed in the copy, so the cell prints its "Note: ..." sentence). The same
+copy left as it is passes, so each failure is the change's doing.
+
+tests/test_sanitizer.py checks the patterns on strings; this runs the real thing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CFG = ROOT / "tests" / "nbval_sanitize.cfg"
+
+pytest.importorskip("nbval")
+pytestmark = pytest.mark.slow
+
+
+def stored_output(old: str, new: str):
+    def change(cell):
+        text = json.dumps(cell["outputs"], ensure_ascii=False)
+        assert old in text, f"the stored output no longer holds {old!r}: update this test"
+        cell["outputs"] = json.loads(text.replace(old, new))
+    return change
+
+
+def source(old: str, new: str):
+    def change(cell):
+        text = "".join(cell["source"])
+        assert old in text, f"the cell's source no longer holds {old!r}: update this test"
+        cell["source"] = text.replace(old, new)
+    return change
+
+
+def first_cells(name: str, last_code_cell: int, change, folder: Path) -> Path:
+    """A copy of notebook ``name`` up to its code cell ``last_code_cell`` (0-based), that cell changed."""
+    nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+    nb["cells"] = nb["cells"][: code[last_code_cell] + 1]
+    if change is not None:
+        change(nb["cells"][-1])
+    path = folder / f"{name}.ipynb"
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def nbval(path: Path) -> subprocess.CompletedProcess:
+    """pytest --nbval as `make test` runs it, the root conftest.py (stderr left out) loaded as a plugin."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(path), "-p", "conftest", "--nbval", "--nbval-current-env",
+         "--nbval-sanitize-with", str(CFG), "-p", "no:cacheprovider", "-q"],
+        cwd=path.parent, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+CASES = {
+    "02's 120x400 stored as 120x401": (
+        "02_building_lenet", 2, stored_output("120x400", "120x401"), "120x401"),
+    "01's torch.Size([28, 28]) stored as [28, 27]": (
+        "01_why_convolutions", 1, stored_output("torch.Size([28, 28])", "torch.Size([28, 27])"), "[28, 27]"),
+    "05's untrained accuracy outside a narrowed range": (
+        "05_training", 4, source('measured("untrained accuracy", ours, 0.05, 0.2)',
+                                 'measured("untrained accuracy", ours, 0.5, 0.9)'),
+        "Note: the lesson expects untrained accuracy between 0.50 and 0.90"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_nbval_fails_on_the_change_and_passes_without_it(case, tmp_path):
+    name, cell, change, shown = CASES[case]
+    (tmp_path / "as-stored").mkdir()
+    (tmp_path / "changed").mkdir()
+    as_stored = nbval(first_cells(name, cell, None, tmp_path / "as-stored"))
+    assert as_stored.returncode == 0, f"the unchanged copy should pass:\n{as_stored.stdout[-3000:]}"
+    changed = nbval(first_cells(name, cell, change, tmp_path / "changed"))
+    assert changed.returncode == 1, f"nbval passed over the change ({case}):\n{changed.stdout[-3000:]}"
+    assert "1 failed" in changed.stdout and shown in changed.stdout, changed.stdout[-3000:]
