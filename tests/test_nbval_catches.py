@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,13 +52,15 @@ def first_cells(name: str, last_code_cell: int, change, folder: Path) -> Path:
     return path
 
 
-def nbval(path: Path) -> subprocess.CompletedProcess:
-    """pytest --nbval as `make test` runs it, the root conftest.py (stderr left out) loaded as a plugin."""
+def nbval(folder: Path) -> subprocess.CompletedProcess:
+    """pytest --nbval as `make test` runs it over every notebook below ``folder``, the root conftest.py
+    (stderr left out of the comparison) loaded as a plugin."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(path), "-p", "conftest", "--nbval", "--nbval-current-env",
-         "--nbval-sanitize-with", str(CFG), "-p", "no:cacheprovider", "-q"],
-        cwd=path.parent, env=env, capture_output=True, text=True, timeout=600, check=False)
+        [sys.executable, "-m", "pytest", ".", "-p", "conftest", "--nbval", "--nbval-current-env",
+         "--nbval-sanitize-with", str(CFG), "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rf",
+         "--rootdir", str(folder)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
 CASES = {
@@ -72,13 +75,25 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One nbval run over each case's copy as stored and changed (one pytest process for all six)."""
+    folder = tmp_path_factory.mktemp("nbval-catches")
+    for i, (name, cell, change, _) in enumerate(CASES.values()):
+        for kind in ("as-stored", "changed"):
+            (folder / kind / str(i)).mkdir(parents=True)
+            first_cells(name, cell, change if kind == "changed" else None, folder / kind / str(i))
+    out = nbval(folder)
+    failed = re.findall(r"^FAILED \S*?((?:as-stored|changed)/\d/\w+\.ipynb)::", out.stdout, flags=re.M)
+    return out.stdout, set(failed)
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_nbval_fails_on_the_change_and_passes_without_it(case, tmp_path):
-    name, cell, change, shown = CASES[case]
-    (tmp_path / "as-stored").mkdir()
-    (tmp_path / "changed").mkdir()
-    as_stored = nbval(first_cells(name, cell, None, tmp_path / "as-stored"))
-    assert as_stored.returncode == 0, f"the unchanged copy should pass:\n{as_stored.stdout[-3000:]}"
-    changed = nbval(first_cells(name, cell, change, tmp_path / "changed"))
-    assert changed.returncode == 1, f"nbval passed over the change ({case}):\n{changed.stdout[-3000:]}"
-    assert "1 failed" in changed.stdout and shown in changed.stdout, changed.stdout[-3000:]
+def test_nbval_fails_on_the_change_and_passes_without_it(case, run):
+    stdout, failed = run
+    i = list(CASES).index(case)
+    name, _, _, shown = CASES[case]
+    assert f"as-stored/{i}/{name}.ipynb" not in failed, f"the unchanged copy should pass:\n{stdout[-3000:]}"
+    assert f"changed/{i}/{name}.ipynb" in failed, f"nbval passed over the change ({case}):\n{stdout[-3000:]}"
+    report = stdout[stdout.index(f"changed/{i}/{name}.ipynb::"):]
+    assert shown in report, f"the failure does not show {shown!r}:\n{report[:3000]}"

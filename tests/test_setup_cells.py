@@ -113,11 +113,26 @@ COLAB = textwrap.dedent("""
 """)
 
 
+def header(path: Path) -> str:
+    """The part of the set-up cell before its own imports: Colab's clone, or the paragraph."""
+    cell = setup_cell(path)
+    return cell[:cell.index(") from None\n") + len(") from None\n")]
+
+
+def test_every_setup_cell_opens_with_the_same_header():
+    """The Colab part and the paragraph are one text in all notebooks (so one is run below for all)."""
+    first = header(NOTEBOOKS[0])
+    assert "google.colab" in first
+    for path in NOTEBOOKS[1:]:
+        assert header(path) == first, f"{path.name}'s set-up cell differs from {NOTEBOOKS[0].name}'s"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS[:1], ids=lambda p: p.stem)
 def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(path, tmp_path):
     """On Colab the cell clones the repository, installs its helpers into the kernel and runs on in the
-    clone's notebooks/ folder, where the exercises, quizzes and checkpoints lie beside the notebook."""
+    clone's notebooks/ folder, where the exercises, quizzes and checkpoints lie beside the notebook;
+    then the rest of the cell (its imports, the data) runs from there."""
     import d2l_utils
 
     try:
