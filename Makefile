@@ -150,13 +150,13 @@ test: setup data chromium axe
 test-all: test
 	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-portable test-browser-rest
 
-# Every notebook under nbval, two at a time (pytest-xdist, a notebook's cells in order in one process),
-# each on one thread: `make test` runs it beside the browser tier, and passes that each start a thread per
-# core fight over the cores (OpenMP threads wait for each other): on 2 cores 254 s at the default threads
-# against 169 s so. The stored outputs, made at the default thread count, must compare equal at any
-# (see tests/nbval_sanitize.cfg).
+# Every notebook under nbval, on one thread: `make test` runs it beside the browser tier, and passes that
+# each start a thread per core fight over the cores (OpenMP threads wait for each other): on 2 cores the
+# two side by side took 254 s at the default threads, 194 s so. (Two notebooks at a time, pytest-xdist,
+# saved 13 s more, but two kernels starting at once could die: "Kernel died before replying to
+# kernel_info".) The stored outputs, made at the default thread count, must compare equal at any.
 test-nbval: setup data
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest notebooks $(NBVAL) -n 2 --dist loadfile -p no:cacheprovider --durations=8
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest notebooks $(NBVAL) -p no:cacheprovider --durations=8
 
 # What needs a browser (Debian's chromium; skipped, saying so, where there is none): the notebooks with
 # explorers run in JupyterLab and played with, presentation mode, the web book in Chromium and axe-core.
