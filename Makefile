@@ -96,8 +96,8 @@ lock: setup
 # The two system packages the collection can use, both optional: Debian's dataset-fashion-mnist (the
 # data offline) and chromium (the browser tests). Only this target runs apt-get: as root, or through
 # sudo (which may ask for a password: a person runs this, once). A package the system's lists lack
-# (Ubuntu's chromium is a snap) is named and left out. Without them `make data` downloads the data and
-# the browser tier is skipped, saying so.
+# (Ubuntu ships its Chromium as a snap) is named and left out. Without them `make data` downloads the
+# data and the browser tier is skipped, saying so.
 SYSTEM_PACKAGES := dataset-fashion-mnist chromium
 system-deps:
 	@command -v apt-get >/dev/null || { echo "make system-deps installs $(SYSTEM_PACKAGES) with apt-get (Debian, Ubuntu), which this machine lacks; make lab and make test work without them (torchvision downloads the data, the browser tier is skipped)" >&2; exit 1; }; \

@@ -135,7 +135,7 @@ def test_system_deps_installs_both_packages_through_sudo_for_a_learner(scratch):
 
 
 def test_system_deps_as_root_runs_apt_get_itself_and_leaves_out_a_package_the_lists_lack(scratch):
-    run = scratch.make("system-deps", FAKE_UID="0", FAKE_MISSING="chromium")  # Ubuntu: chromium is a snap
+    run = scratch.make("system-deps", FAKE_UID="0", FAKE_MISSING="chromium")  # lists without it
     assert run.returncode == 0, run.stderr
     assert scratch.calls("sudo") == []
     assert scratch.calls("apt-get") == ["apt-get update", "apt-get install -y dataset-fashion-mnist"]
