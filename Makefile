@@ -7,11 +7,17 @@
 # (Linux): about 3 GB less on disk and 0.3 GB less per kernel. pip's --no-compile skips
 # byte-compiling all of site-packages (about a minute, most of it modules never imported here);
 # Python compiles each module the first time it is imported instead.
-# Plain POSIX sh and GNU make 3.81 (macOS's) features only in these targets.
+# Neither asks for a password: only `make system-deps` runs apt-get (as root, or through sudo), and
+# nothing else calls it. Plain POSIX sh and GNU make 3.81 (macOS's) features only in these targets.
 
-# The first Python 3.11 or newer of these that runs (a pyenv shim may name one that is not installed).
-PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.14 python3; do \
+# The first Python 3.11 or newer of these that runs (a pyenv shim may name one that is not installed),
+# looked for once per make (`:=`; exported, so the recursive makes below reuse it), unless named:
+# make lab PYTHON=/path/to/python3.12 (or PYTHON in the environment).
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3.14 python3; do \
   $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; done)
+export PYTHON
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH ?= default
@@ -33,7 +39,7 @@ ifneq ($(filter-out default cpu,$(TORCH)),)
 $(error TORCH=$(TORCH) is not a choice: leave it out (PyPI's torch, the CUDA build on Linux) or say TORCH=cpu)
 endif
 
-.PHONY: setup setup-runtime python data chromium lab lock test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
+.PHONY: setup setup-runtime python system-deps data chromium lab lock test test-fast test-browser test-portable notebooks checkpoints benchmark memory site clean
 
 # Python 3.11 or newer, before anything is installed.
 python:
@@ -87,34 +93,38 @@ lock: setup
 	  echo "--extra-index-url $(CPU_INDEX)"; \
 	  grep -v '^#' requirements.lock | grep -vE '$(CUDA_ONLY)'; } > binder/requirements.txt
 
-# Finds and verifies the data set. Without a local copy it installs Debian's dataset-fashion-mnist
-# where apt-get can be used (as root, or through sudo); otherwise, or when that fails, torchvision
+# The two system packages the collection can use, both optional: Debian's dataset-fashion-mnist (the
+# data offline) and chromium (the browser tests). Only this target runs apt-get: as root, or through
+# sudo (which may ask for a password: a person runs this, once). A package the system's lists lack
+# (Ubuntu ships its Chromium as a snap) is named and left out. Without them `make data` downloads the
+# data and the browser tier is skipped, saying so.
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium
+system-deps:
+	@command -v apt-get >/dev/null || { echo "make system-deps installs $(SYSTEM_PACKAGES) with apt-get (Debian, Ubuntu), which this machine lacks; make lab and make test work without them (torchvision downloads the data, the browser tier is skipped)" >&2; exit 1; }; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else \
+	  echo "make system-deps runs apt-get install $(SYSTEM_PACKAGES), which needs root or sudo (neither is available here); make lab and make test work without them" >&2; exit 1; fi; \
+	  $$sudo apt-get update && found= && for p in $(SYSTEM_PACKAGES); do \
+	    if apt-cache show $$p >/dev/null 2>&1; then found="$$found $$p"; else echo "$$p: not in this system's package lists, left out"; fi; done && \
+	  { [ -z "$$found" ] || $$sudo apt-get install -y $$found; }
+
+# Finds and verifies the data set: a local copy (Debian's, after make system-deps), else torchvision
 # downloads the files into ~/.cache/d2l_utils; offline, one paragraph says the three ways to get them.
 data: setup-runtime
-	@$(BIN)/python -m d2l_utils data --no-download >/dev/null 2>&1 || ! command -v apt-get >/dev/null || \
-	  { [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; } || { \
-	  echo "Fashion-MNIST not found: installing Debian's dataset-fashion-mnist"; \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y dataset-fashion-mnist || \
-	  echo "dataset-fashion-mnist could not be installed: torchvision downloads the files instead"; }
 	$(BIN)/python -m d2l_utils data
 
-# The browser tests' Chromium: CHROMIUM if set, Debian's /usr/bin/chromium, or one that Playwright
-# installed (`.venv/bin/playwright install chromium`); else Debian's package through apt-get (as root
-# or with sudo). Without any, one line says the browser tier is skipped and how to enable it.
+# The browser tests' Chromium: CHROMIUM if set, Debian's /usr/bin/chromium (make system-deps), or one
+# that Playwright installed (`.venv/bin/playwright install chromium`). Without any, one line says the
+# browser tier is skipped and how to enable it.
 PLAYWRIGHT_CHROMIUM := import os, sys; from playwright.sync_api import sync_playwright; \
   p = sync_playwright().start(); path = p.chromium.executable_path; p.stop(); \
   print(path) if os.path.exists(path) else sys.exit(1)
+DEBIAN_CHROMIUM := /usr/bin/chromium
 FIND_CHROMIUM = { [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ] && echo "$$CHROMIUM"; } || \
-  { [ -x /usr/bin/chromium ] && echo /usr/bin/chromium; } || $(BIN)/python -c '$(PLAYWRIGHT_CHROMIUM)' 2>/dev/null
+  { [ -x $(DEBIAN_CHROMIUM) ] && echo $(DEBIAN_CHROMIUM); } || $(BIN)/python -c '$(PLAYWRIGHT_CHROMIUM)' 2>/dev/null
 NO_CHROMIUM := Browser tier skipped: no Chromium here (CHROMIUM unset, no /usr/bin/chromium, none from \
-  Playwright, no apt-get to install one); enable it with .venv/bin/playwright install chromium (needs the \
-  network), Debian's apt-get install chromium, or CHROMIUM=/path/to/chromium.
+  Playwright); enable it with make system-deps (Debian), .venv/bin/playwright install chromium (needs the \
+  network) or CHROMIUM=/path/to/chromium.
 chromium: setup
-	@$(FIND_CHROMIUM) >/dev/null || ! command -v apt-get >/dev/null || \
-	  { [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; } || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium || true; }
 	@found=$$($(FIND_CHROMIUM)) && echo "Chromium for the browser tests: $$found" || \
 	  echo "$(NO_CHROMIUM)"
 
@@ -140,7 +150,7 @@ lab: setup-runtime data
 # tier (the notebooks with explorers in JupyterLab, presentation mode, one page of the web book and
 # axe-core over all of its pages). Each of the two prints its log when it ends.
 test: setup data chromium axe
-	$(BIN)/ruff check d2l_utils tests benchmarks notebooks site
+	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests -m "not browser" -n 2 --dist loadfile \
 	  --durations=12
 	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-nbval test-browser
@@ -180,16 +190,21 @@ test-fast: setup data
 	$(BIN)/pytest tests -m "not slow and not browser"
 
 # axe-core (the accessibility checker the browser tier runs over the web book), from npm into .cache/node
-# (git-ignored). Without npm, or where npm cannot install it, the axe test is skipped, saying so.
+# (git-ignored). Without npm, or where npm cannot install it, the axe test is skipped, saying so. A failed
+# install (offline, a proxy's certificate) is remembered in AXE_FAILED, so later runs do not wait on npm
+# again; deleting that file (or make clean) lets the next run try again.
 AXE_VERSION := 4.14.1
 AXE := .cache/node/node_modules/axe-core/axe.min.js
+AXE_FAILED := .cache/axe-core-install-failed
 
 axe: $(AXE)
 
 $(AXE):
 	@command -v npm >/dev/null || { echo "npm not found: the axe-core test will be skipped (install npm)"; exit 0; }; \
-	  npm install --prefix .cache/node --no-save --no-audit --no-fund axe-core@$(AXE_VERSION) || \
-	  echo "axe-core could not be installed from npm (see npm's error above): the axe-core test will be skipped"
+	  [ ! -f $(AXE_FAILED) ] || { echo "axe-core: npm could not install it on $$(cat $(AXE_FAILED)), so the axe-core test will be skipped; to try again: rm $(AXE_FAILED)"; exit 0; }; \
+	  npm install --prefix .cache/node --no-save --no-audit --no-fund axe-core@$(AXE_VERSION) || { \
+	  mkdir -p .cache && date > $(AXE_FAILED); \
+	  echo "axe-core could not be installed from npm (see npm's error above): the axe-core test will be skipped, and later runs will not try again until you rm $(AXE_FAILED)"; }
 
 # Re-execute every notebook in place, top to bottom, storing widget state.
 notebooks: setup data
@@ -197,10 +212,13 @@ notebooks: setup data
 	  --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \
 	  --ExecutePreprocessor.store_widget_state=True [0-9][0-9]_*.ipynb
 
-# The weights notebooks 06 and 07 load (they train these themselves when a file is missing).
+# The weights notebooks 06 and 07 load (they train these themselves when a file is missing): one per
+# recipe, each for the epochs its recipe names (d2l_utils/recipes.py), saved as checkpoints/NAME.pt with
+# NAME the model's name, - as _.
+CHECKPOINTS := lenet lenet-modern
 checkpoints: setup data
-	$(BIN)/python -m d2l_utils train --model lenet --epochs 10 --seed 0 --save checkpoints/lenet.pt
-	$(BIN)/python -m d2l_utils train --model lenet-modern --epochs 8 --seed 0 --save checkpoints/lenet_modern.pt
+	for m in $(CHECKPOINTS); do \
+	  $(BIN)/python -m d2l_utils train --model $$m --seed 0 --save checkpoints/$$(echo $$m | tr - _).pt || exit 1; done
 
 benchmark: setup data
 	$(BIN)/python benchmarks/epoch.py
@@ -214,4 +232,4 @@ site: setup
 	$(BIN)/python site/build.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts _build $(AXE_FAILED)
