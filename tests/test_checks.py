@@ -173,8 +173,9 @@ WRONG = {
     "01.3": [((False, (3, 2)), "whatever fills the gap", []),
              ((True, (0, 0)), "border of the image", ["3, 2"])],
     "01.4": [(({2},), "try all six shifts", ["4, 6"]), (({1, 2, 3, 4, 5, 6},), "half a pooled cell", [])],
-    "01.5": [((28, 28, True, 1), "does not fit at the border", ["26", "22"]),
-             ((26, 22, True, 9), "mean of nine pixels", [])],
+    "01.5": [((224, 28, True, 1), "does not fit at the border", ["222", "22"]),
+             ((26, 22, True, 1), "this time the image is 224×224", ["222"]),
+             ((222, 22, True, 9), "mean of nine pixels", [])],
     "02.1": [((61_706,), "more kernels", ["63410", "63,410"])],
     "02.2": [(((16, 5, 5), 61_706), "with padding 2", ["107786", "107,786", "7, 7", "7×7"])],
     "02.3": [((12, 64_858), "its own pair", ["2352", "2,352"]),
@@ -182,7 +183,8 @@ WRONG = {
     "02.4": [((1500, 151_600), "one bias too", ["1516", "1,516"]),
              ((1516, 1516), "10×10 positions", ["151600", "151,600"])],
     "02.5": [((0, 0), "avoid moving", ["3200", "3,200"]), ((0, 800), "4 bytes", ["3200"])],
-    "03.1": [(((1, 6, 32, 32), 0), "loses 4 rows", ["28"]), (((28, 28), 0), "3 whole numbers", [])],
+    "03.1": [(((1, 6, 26, 26), 5), "padding 2", ["30"]), (((6, 30, 30), 2), "first pooling", ["15"]),
+             (((30, 30), 5), "3 whole numbers", [])],
     "03.2": [((7, 400), "400 is what", ["144"]), ((6, 144), "flatten works for any size", [])],
     "03.3": [((0,), "gives 13×13", ["padding 1", "p = 1"]), ((-1,), "at least 0", [])],
     "03.4": [(([28, 14, 10, 5], 400), "3×3 windows and stride 3", ["9, 5, 1", "16 values"])],
@@ -257,8 +259,8 @@ def test_answers_of_the_wrong_form_get_a_hint_not_an_error(exercise):
 
 
 def test_equivalent_forms_are_accepted():
-    for shape in ((1, 6, 28, 28), [6, 28, 28], torch.Size([1, 6, 28, 28]), torch.tensor([6, 28, 28])):
-        assert grade("03.1", shape, 0)[0], shape
+    for shape in ((1, 6, 30, 30), [6, 30, 30], torch.Size([1, 6, 30, 30]), torch.tensor([6, 30, 30])):
+        assert grade("03.1", shape, 5)[0], shape
     for n in (2416, 2416.0, torch.tensor(2416), torch.tensor([2416.0])):  # int, float, 1-element tensors
         assert grade("01.2", n)[0], n
     assert grade("01.3", torch.tensor(True), [3, 2])[0] and grade("01.1", torch.tensor([6, 0]))[0]
