@@ -137,7 +137,7 @@ def solutions(exercise, real):
         accuracy, = stored(exercise, r"2 short epochs[,:] tanh ≈ (\d\.\d+)")
         return float(ratio), float(accuracy) < 0.35  # as the solution's check call
     if nb == "05":
-        return run_solution(exercise, {**real, "math": math})
+        return run_solution(exercise, {**real, "math": math, "torch": torch})
     if exercise == "06.1":
         return (float(stored(exercise, r"loss at steps 1, 10, 20: .*≈ (\d\.\d+)\n")[0]),)
     if nb == "06":
@@ -196,7 +196,8 @@ WRONG = {
     "04.4": [((72.94, 90.02, "Coat"), "divide the bytes by 255", ["0.286", "0.353"]),
              ((0.29, 0.35, "Coat"), "three decimals", ["0.286", "0.353"])],
     "05.1": [((-math.log10(0.5), -math.log10(0.99)), "natural logarithm", ["0.69", "0.01"])],
-    "05.2": [((10,), "not a percentage", ["0.1"])],
+    "05.2": [((12.5, "Trouser"), "not a percentage", ["0.125", "Pullover"]),
+             ((0.1, "Shirt"), "whole test set", ["0.125", "Pullover"])],
     "05.3": [((0.0019 / 256,), "already too small", ["0.49", "0.48"])],
     "05.5": [((150, True), "slope at 0 is 1", []), ((0.01, False), "grows a lot", [])],
     "06.1": [((1.0,), "nine times smaller step", ["2.3"]), ((3.5,), "even guess", ["2.3"])],
@@ -275,7 +276,8 @@ def test_tolerances_are_honest():
     assert grade("04.4", 0.286, 0.353, "Coat")[0] and grade("04.4", 0.2860, 0.3530, 4)[0]
     assert grade("05.1", 0.69, 0.01)[0] and not grade("05.1", 0.6, 0.01)[0]
     assert grade("05.3", 0.49)[0] and not grade("05.3", 0.4)[0]
-    assert grade("05.2", 0.1)[0] and not grade("05.2", 0.2)[0]
+    assert grade("05.2", 0.125, "Pullover")[0] and grade("05.2", 0.1265, 2)[0]
+    assert not grade("05.2", 0.1, "Pullover")[0] and not grade("05.2", 0.13, "Pullover")[0]
     assert grade("06.2", 1.14)[0] and not grade("06.2", 1.2)[0]
     assert not grade("01.2", 2416.5)[0]  # a count is a whole number
     assert not grade("04.2", 1, "train")[0]  # True/False, not a number
@@ -340,14 +342,14 @@ def test_content_is_found_from_the_notebooks_folder_and_the_repository_root(tmp_
     data["exercises"]["2"]["why"] = "from the copy."
     (tmp_path / "exercises" / "05.json").write_text(json.dumps(data), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert grade("05.2", 0.1) == (True, "Correct! from the copy.")
+    assert grade("05.2", 0.125, "Pullover") == (True, "Correct! from the copy.")
 
 
 def test_missing_content_names_the_folders_and_the_fix(tmp_path, monkeypatch):
     folders = [tmp_path / "exercises", tmp_path / "notebooks" / "exercises"]
     monkeypatch.setattr(course, "_folders", lambda: folders)
     with pytest.raises(FileNotFoundError) as err:
-        grade("05.2", 0.1)
+        grade("05.2", 0.125, "Pullover")
     message = str(err.value)
     assert "\n" not in message and "05.json" in message and str(tmp_path / "exercises") in message
     assert "notebooks/ folder" in message and "git checkout -- notebooks/exercises" in message
