@@ -224,7 +224,7 @@ WRONG = {
     "07.3": [(("Trouser",), "class by class", ["Shirt"])],
     "07.4": [((0,), "add up to 1", ["0.1"]), ((90,), "between 0 and 1", ["0.1"])],
     "08.1": [((0.25,), "once per step", []), ((2,), "no work per image", [])],
-    "08.2": [((0,), "associative", []), ((0.01,), "last bit", [])],
+    "08.2": [((0,), "associative", []), ((1e-6,), "really that rare", []), ((30,), "not a percentage", [])],
     "08.3": [(({"aten::avg_pool2d"},), "Are both gone", []),
              (({"aten::avg_pool2d", "aten::sigmoid"},), "SigmoidAvgPool2", [])],
 }
