@@ -4,14 +4,14 @@ plain-text fallback and the same output on every run."""
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from d2l_utils.course import Quiz, content, quiz
 
-ROOT = Path(__file__).resolve().parents[1]
-NUMBERS = [p.name[:2] for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+from nbtools import BY_NUMBER
+
+NUMBERS = list(BY_NUMBER)
 QUIZZES = {number: content(number)["quiz"] for number in NUMBERS}
 ALL = [q for number in NUMBERS for q in QUIZZES[number]]
 LETTERS = "ABCD"
