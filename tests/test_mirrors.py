@@ -1,10 +1,11 @@
 """One text for the lesson code the library also holds (as d2l's ``#@save`` keeps book and library one).
 
-A notebook that writes out a definition d2l_utils holds too marks it with one comment on the line above,
-``# the same as d2l_utils.NAME`` (or ``d2l_utils.MODULE.NAME``). Every marked definition is compared with
-its library twin as Python syntax: docstrings, comments, type annotations and layout aside, and the
-notebook's names for the definition and its parameters mapped to the library's (notebook 03's ``out_size(n,
-k, p, s)`` is ``conv_output_size(n, kernel, padding, stride)``). Any other difference fails.
+A notebook that writes out a definition d2l_utils holds too marks it with one comment at the end of its
+``def`` or ``class`` line, ``# the same as d2l_utils.NAME`` (or ``d2l_utils.MODULE.NAME``). Every marked
+definition is compared with its library twin as Python syntax: docstrings, comments, type annotations and
+layout aside, and the notebook's names for the definition and its parameters mapped to the library's
+(notebook 03's ``out_size(n, k, p, s)`` is ``conv_output_size(n, kernel, padding, stride)``). Any other
+difference fails.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from nbtools import NOTEBOOKS, code_sources
 
-MARK = re.compile(r"^# the same as (d2l_utils(?:\.\w+)+)\s*$")
+MARK = re.compile(r"\s# the same as (d2l_utils(?:\.\w+)+)\s*$")
 # The mirrors issue 25 named: each must stay marked (and so compared).
 KNOWN = {"d2l_utils.conv_output_size", "d2l_utils.random_hflip", "d2l_utils.fast.SigmoidAvgPool2"}
 
@@ -35,8 +36,7 @@ def marked_definitions():
             for node in ast.parse(source).body:
                 if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                     continue
-                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                mark = MARK.match(lines[first - 2]) if first >= 2 else None
+                mark = MARK.search(lines[node.lineno - 1])  # the def or class line, after any decorator
                 if mark:
                     found.append((f"{path.name[:2]} cell {i}: {node.name}", mark.group(1),
                                   ast.get_source_segment(source, node, padded=True)))
