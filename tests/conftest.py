@@ -1,5 +1,7 @@
 """Shared fixtures for the unit tests."""
 
+from pathlib import Path
+
 import matplotlib
 
 # Figures are drawn off-screen in this process only. (Not through MPLBACKEND: the environment is
@@ -8,14 +10,26 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from fakes import write_fake_fashion  # noqa: E402
 
 import d2l_utils.data as data  # noqa: E402
+
+from fakes import write_fake_fashion  # noqa: E402
+from nbtools import chromium  # noqa: E402
 
 # The tests train on a few dozen tiny images: one thread is faster than several there, and far faster
 # on a machine whose cores are busy with other work (threads spin waiting for each other). No test
 # depends on the thread count; the bit-for-bit comparisons compare runs made with the same setting.
 torch.set_num_threads(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Where no Chromium exists, the browser tests are skipped, saying so once."""
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if browser and not Path(chromium()).exists():
+        reason = f"no Chromium at {chromium()}: browser tests skipped (`make chromium`, or CHROMIUM=path)"
+        print(f"\n{len(browser)} {reason}")
+        for item in browser:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

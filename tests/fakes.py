@@ -1,5 +1,5 @@
-"""Small, valid Fashion-MNIST look-alikes written as real IDX files, and the notebooks' reference
-corr2d."""
+"""Small, valid Fashion-MNIST look-alikes written as real IDX files, and notebook 01's corr2d (the reference
+the explorers' tests compare with)."""
 
 import gzip
 import struct
@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 
 import d2l_utils.data as data
+
+from nbtools import notebook_function
 
 
 def write_idx(path: Path, array: torch.Tensor, compress: bool | None = None) -> Path:
@@ -35,11 +37,12 @@ def write_fake_fashion(folder: Path, n_train: int = 96, n_test: int = 32, gz: bo
     return folder
 
 
-def corr2d(X, K):
-    """Cross-correlation written out, as notebook 01 defines it (the reference the tests compare with)."""
-    h, w = K.shape
-    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1)
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
+def _notebook_corr2d():
+    """Notebook 01's ``corr2d``, the cross-correlation written out: the reference the explorers' tests compare
+    with, read from the notebook so that there is one text of it."""
+    namespace = {"torch": torch}
+    exec(notebook_function("01", "corr2d"), namespace)
+    return namespace["corr2d"]
+
+
+corr2d = _notebook_corr2d()

@@ -15,12 +15,10 @@ import json
 import math
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from IPython.core.inputtransformer2 import TransformerManager
 from torch import nn
 
 import d2l_utils.course as course
@@ -43,15 +41,11 @@ from d2l_utils import (
 )
 from d2l_utils.course import check, grade
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+from nbtools import BY_NUMBER, ROOT, cells, notebook_function
+
 CONTENT = {nb: json.loads((ROOT / "notebooks" / "exercises" / f"{nb}.json").read_text(encoding="utf-8"))
-           for nb in NOTEBOOKS}
+           for nb in BY_NUMBER}
 EXERCISES = [f"{nb}.{k}" for nb in sorted(CONTENT) for k in CONTENT[nb]["exercises"]]
-
-
-def cells(nb):
-    return json.loads(NOTEBOOKS[nb].read_text(encoding="utf-8"))["cells"]
 
 
 def check_calls(source):
@@ -65,18 +59,6 @@ def solution_cell(exercise):
         "tags", []) and any(call.args[0].value == exercise for call in check_calls("".join(c["source"])))]
     assert len(found) == 1, f"{exercise}: {len(found)} solution cells call check({exercise!r}, ...)"
     return found[0]
-
-
-def notebook_function(nb, name):
-    """The source of ``def name`` in a code cell of notebook ``nb`` (the notebook's own helper)."""
-    for cell in cells(nb):
-        if cell["cell_type"] == "code":
-            # IPython's magics (the set-up cell's on Colab) as the Python calls IPython makes of them
-            source = TransformerManager().transform_cell("".join(cell["source"]))
-            for node in ast.parse(source).body:
-                if isinstance(node, ast.FunctionDef) and node.name == name:
-                    return ast.get_source_segment(source, node)
-    raise AssertionError(f"notebook {nb} defines no function {name}")
 
 
 def helpers(nb, *names):

@@ -8,11 +8,12 @@ import types
 
 import pytest
 import torch
-from fakes import write_fake_fashion, write_idx
 
 import d2l_utils
 import d2l_utils.data as data
 from d2l_utils import DataError, TensorBatches, load_data_fashion_mnist, subset, to_unit_range
+
+from fakes import write_fake_fashion, write_idx
 
 # --- the real data set (Debian's package, or wherever find_data_dir finds it) -----------------------------
 

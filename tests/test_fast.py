@@ -1,10 +1,6 @@
 """d2l_utils.fast: the fused Sigmoid -> AvgPool2d(2) step must give exactly what the two layers give,
 and fused_forward must never change what a network computes or bypass what it is asked to run."""
 
-import ast
-import difflib
-import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -241,25 +237,3 @@ def test_train_ch5_fast_really_fuses(fake_iters, monkeypatch):
     calls.clear()
     d2l_utils.train_ch5(d2l_utils.lenet(), train_iter, test_iter, 1, 0.9, "cpu", verbose=False, fast=False)
     assert calls == []
-
-
-# --- one source: the class notebook 08 writes out is the class fast.py holds ------------------------------
-
-
-def class_source(source: str, name: str) -> str:
-    """The text of the class ``name`` in ``source``, its trailing whitespace dropped line by line."""
-    node = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef) and n.name == name)
-    return "\n".join(line.rstrip() for line in ast.get_source_segment(source, node, padded=True).splitlines())
-
-
-def test_notebook_08_writes_out_the_class_fast_py_holds():
-    notebook = json.loads(next(Path(__file__).parents[1].glob("notebooks/08_*.ipynb")).read_text())
-    cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"
-             and "class SigmoidAvgPool2(" in "".join(c["source"])]
-    assert len(cells) == 1, "notebook 08 should define SigmoidAvgPool2 in exactly one code cell"
-    from_notebook = class_source(cells[0], "SigmoidAvgPool2")
-    from_package = class_source(Path(d2l_utils.fast.__file__).read_text(), "SigmoidAvgPool2")
-    diff = difflib.unified_diff(from_package.splitlines(), from_notebook.splitlines(), "d2l_utils/fast.py",
-                                "notebook 08", lineterm="")
-    assert from_notebook == from_package, "\n".join(diff)
-    assert from_package.count("\n") > 20  # the whole class, decorators and comments included

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from IPython.core.inputtransformer2 import TransformerManager
 
 import d2l_utils
+
+from nbtools import as_python
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "d2l_utils"
@@ -30,7 +31,7 @@ def imports_of(path: Path) -> set[str]:
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code":
             continue
-        source = TransformerManager().transform_cell("".join(cell["source"]))  # magics as Python calls
+        source = as_python("".join(cell["source"]))  # magics as Python calls
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom) and node.module == "d2l_utils":
                 names.update(alias.name for alias in node.names)

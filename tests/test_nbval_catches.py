@@ -95,5 +95,20 @@ def test_nbval_fails_on_the_change_and_passes_without_it(case, run):
     name, _, _, shown = CASES[case]
     assert f"as-stored/{i}/{name}.ipynb" not in failed, f"the unchanged copy should pass:\n{stdout[-3000:]}"
     assert f"changed/{i}/{name}.ipynb" in failed, f"nbval passed over the change ({case}):\n{stdout[-3000:]}"
-    report = stdout[stdout.index(f"changed/{i}/{name}.ipynb::"):]
+    report = report_of(stdout, f"changed/{i}/{name}.ipynb")
     assert shown in report, f"the failure does not show {shown!r}:\n{report[:3000]}"
+
+
+# pytest's report of a failed test opens with "____ path::Cell 2 ____"; the summary with "==== ... ====".
+HEADER = re.compile(r"^(?:_{3,} (\S+?)::.* _{3,}|={3,} .* ={3,})$", re.M)
+
+
+def report_of(stdout: str, copy: str) -> str:
+    """What pytest reports for the failed cells of one notebook copy: each section whose header names the
+    copy, up to the next header (another copy's report, or the summary), so another copy's failure can
+    never stand in for this one's."""
+    headers = list(HEADER.finditer(stdout))
+    sections = [stdout[h.start():nxt.start() if nxt else len(stdout)]
+                for h, nxt in zip(headers, [*headers[1:], None]) if h.group(1) == copy]
+    assert sections, f"pytest reports no failure of {copy}:\n{stdout[-3000:]}"
+    return "".join(sections)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from IPython.core.inputtransformer2 import TransformerManager
 
 import d2l_utils
 from d2l_utils.course import content
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+from nbtools import NOTEBOOKS, NOTEBOOKS_DIR, as_python
+
 IDS = [p.stem for p in NOTEBOOKS]
 TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
 INTERNALS = ("fused_forward", "_pool", "channels_last", "d2l_utils.fast")
@@ -57,13 +56,8 @@ def code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-@cache
-def _python(source: str) -> str:
-    return TransformerManager().transform_cell(source)  # %magics and !shell lines become Python
-
-
 def tree(cell) -> ast.Module:
-    return ast.parse(_python(cell.source))
+    return ast.parse(as_python(cell.source))
 
 
 def output_text(cell) -> str:
@@ -215,7 +209,7 @@ def test_each_notebook_does_what_it_teaches(nn_, needles):
     paths = [p for p in NOTEBOOKS if number(p) == nn_]
     assert paths, f"no notebook {nn_}"
     nb = load(paths[0])
-    code = "\n".join(_python(c.source) for c in code_cells(nb))
+    code = "\n".join(as_python(c.source) for c in code_cells(nb))
     for needle in needles:
         if needle.startswith("def "):
             names = {n.name for c in code_cells(nb) for n in ast.walk(tree(c))

@@ -8,17 +8,17 @@ import json
 import re
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from d2l_utils.course import Quiz, content, quiz
 
-ROOT = Path(__file__).resolve().parents[1]
+from nbtools import BY_NUMBER, ROOT
+
 _spec = importlib.util.spec_from_file_location("redraw", ROOT / "notebooks" / "exercises" / "redraw.py")
 redraw = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(redraw)
-NUMBERS = [p.name[:2] for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+NUMBERS = list(BY_NUMBER)
 QUIZZES = {number: content(number)["quiz"] for number in NUMBERS}
 ALL = [q for number in NUMBERS for q in QUIZZES[number]]
 LETTERS = "ABCD"

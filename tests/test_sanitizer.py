@@ -6,15 +6,18 @@ What a replacement changes (its match, less the groups the replacement copies ba
 other than those the rules below call variable, and no character of a tensor shape or a figure size.
 The rules are written here, apart from the patterns they judge, and do not depend on today's outputs:
 
-- a measured value: the number after "≈" in a cell's printed output (d2l_utils.measured prints
-  "what ≈ value"); a "≈" in a quiz or other rich output is prose ("ln 10 ≈ 2.30") and is compared;
+- a measured value: the word after "≈ " in a cell's printed output, up to its last digit
+  (d2l_utils.measured prints "what ≈ value"); a quiz or other rich output is prose and is compared;
 - a time (a number followed by s, sec, ms, µs or min), the loss and accuracies of a training line
   ("loss 0.471, train acc 0.824, test acc 0.808"), a throughput ("6697 examples/sec"), all printed;
 - a device ("cpu", "cuda:0", "mps", and what "Chosen device:" says of it), printed;
 - a memory address: 0x and at least six hexadecimal digits.
 
 And a pattern that matches nothing in the stored outputs is dead weight that could one day hide a real
-output: it fails too.
+output: it fails too. In the other direction, no stored output may still show "≈" and a digit once
+sanitised (a measured value let through digit for digit), and prose (the course content, quizzes and hints)
+says "about", never "≈ 2.30". Hand-written lines, with what the sanitiser must make of each, pin the rules
+down apart from the stored outputs.
 """
 
 from __future__ import annotations
@@ -22,23 +25,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-ROOT = Path(__file__).resolve().parents[1]
+from nbtools import NOTEBOOKS, ROOT
+
 CFG = ROOT / "tests" / "nbval_sanitize.cfg"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOT_COMPARED_TAGS = {"nbval-skip", "nbval-ignore-output", "nbval-raises-exception", "raises-exception"}
 # nbval compares every key of an output's data but these (and drops stderr: see the root conftest.py).
 NOT_COMPARED_DATA = ("image/", "application/vnd.jupyter.widget-view+json")
 
-NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
 DEVICE = r"\b(?:cpu|cuda(?::\d+)?|mps)\b"
 # What may vary, in a cell's printed output (stdout).
 VARIABLE_PRINTED = {
-    "measured value after ≈": rf"(?<=≈ ){NUMBER}|(?<=≈){NUMBER}",
+    # deliberately not the sanitiser's own pattern: the word after "≈ ", up to its last digit
+    "measured value after ≈": r"(?<=≈ )[^\s;)]*\d",
     "time": r"\b\d+(?:\.\d+)? ?(?:sec|s|ms|µs|us|min)\b",
     "training metric": r"(?<=\bloss )\d+\.\d+|(?<=\btrain acc )\d+\.\d+|(?<=\btest acc )\d+\.\d+",
     "throughput": r"\b\d+(?:\.\d+)?(?= examples/sec\b)",
@@ -185,9 +187,12 @@ def sanitise(text: str) -> str:
     (" 7: Linear    | parameters 120x400 + 120", " 7: Linear    | parameters 120x401 + 120"),
     ("torch.Size([1, 6, 28, 28])", "torch.Size([1, 6, 28, 27])"),
     ("<Figure size 640x480 with 1 Axes>", "<Figure size 640x481 with 1 Axes>"),
-    ("   B. a uniform guess over ten classes scores ln 10 ≈ 2.30", "   B. a uniform guess over ten classes "
-     "scores ln 10 ≈ 2.31"),
-    ("<p>✔ Correct: 30 s / (235 × 0.002 s) ≈ 64</p>", "<p>✔ Correct: 30 s / (235 × 0.002 s) ≈ 65</p>"),
+    ("   B. a uniform guess over ten classes scores ln 10, about 2.30",
+     "   B. a uniform guess over ten classes scores ln 10, about 2.31"),
+    ("<p>✔ Correct: 30 s / (235 × 0.002 s) is about 64</p>",
+     "<p>✔ Correct: 30 s / (235 × 0.002 s) is about 65</p>"),
+    ("true shirts predicted as: Trouser ≈ 0, Shirt ≈ 724",
+     "true shirts predicted as: Trouser ≈ 0 Shirt ≈ 724"),  # the list's comma is compared
     ("epoch  1, loss 2.303, train acc 0.100, test acc 0.100, 7.3 sec",
      "epoch  2, loss 2.303, train acc 0.100, test acc 0.100, 7.3 sec"),
     ("test accuracy ≈ 0.81\n", "test accuracy ≈ 0.81\n  Note: the lesson expects test accuracy between "
@@ -214,3 +219,52 @@ def test_a_real_change_still_shows(stored, fresh):
 ])
 def test_what_varies_compares_equal(stored, fresh):
     assert sanitise(stored) == sanitise(fresh)
+
+
+# Hand-written lines and what the sanitiser must make of them: every measured value masked, wherever it
+# stands on its line and however many share it; nothing else touched.
+@pytest.mark.parametrize("line, expected", [
+    ("test accuracy ≈ 0.81", "test accuracy ≈ N"),
+    ("classic  loss at step 20 ≈ 2.33", "classic  loss at step 20 ≈ N"),
+    ("loss at steps 1, 10, 20: ≈ 2.55, ≈ 2.36, ≈ 2.33", "loss at steps 1, 10, 20: ≈ N, ≈ N, ≈ N"),
+    ("T-shirt/top  <-> Shirt        ≈ 184 images", "T-shirt/top  <-> Shirt        ≈ N images"),
+    ("as: T-shirt/top ≈ 106, Trouser ≈ 0, Pullover ≈ 56, Dress ≈ 25, Coat ≈ 83, Sandal ≈ 0, Shirt ≈ 724",
+     "as: T-shirt/top ≈ N, Trouser ≈ N, Pullover ≈ N, Dress ≈ N, Coat ≈ N, Sandal ≈ N, Shirt ≈ N"),
+    ("throughput ≈ 6,697 examples/sec", "throughput ≈ N examples/sec"),
+    ("mistakes, of 10,000 test images ≈ 862", "mistakes, of 10,000 test images ≈ N"),
+    ("the first two ≈ 7,12 (a list)", "the first two ≈ N,12 (a list)"),
+    ("kernel 3: sum(w) / sum(|w|) ≈ -0.48", "kernel 3: sum(w) / sum(|w|) ≈ N"),
+    ("kernel 5: sum(w) / sum(|w|) ≈ +0.18", "kernel 5: sum(w) / sum(|w|) ≈ N"),
+    ("largest difference of a weight ≈ 7e-08", "largest difference of a weight ≈ N"),
+    ("speed-up ≈ 31×; share ≈ 89%", "speed-up ≈ N×; share ≈ N%"),
+    ("step ≈ 9.3 ms (≈ 0.82 of the channels-last step's time)",
+     "step ≈ N ms (≈ N of the channels-last step's time)"),
+    ("first epoch: mean loss ≈ 2.29 (ln 10 = 2.30)", "first epoch: mean loss ≈ N (ln 10 = 2.30)"),
+    ("the largest: T-shirt/top <-> Shirt", "the largest: T-shirt/top <-> Shirt"),
+    ("   B. The lower, the closer; an even guess scores ln 10, about 2.30",
+     "   B. The lower, the closer; an even guess scores ln 10, about 2.30"),
+    ("torch.Size([1, 6, 28, 28]) | 120x400 | <Figure size 640x480 with 1 Axes>",
+     "torch.Size([1, 6, 28, 28]) | 120x400 | <Figure size 640x480 with 1 Axes>"),
+])
+def test_the_sanitiser_masks_each_measured_value_and_nothing_else(line, expected):
+    assert sanitise(line) == expected
+
+
+APPROX_DIGIT = re.compile(r"≈\s*[-+]?\d")
+
+
+def test_no_measured_value_survives_the_sanitiser(texts):
+    """The other direction: once sanitised, no compared output line still shows "≈" and a digit."""
+    left = [f"{item.where}: {line.strip()[:140]!r}" for item in texts
+            for line in sanitise(item.text).splitlines() if APPROX_DIGIT.search(line)]
+    assert not left, ("measured values that nbval would compare digit for digit (print each after \"≈ \" as "
+                      "d2l_utils.measured does, and let prose say \"about\"):\n" + "\n".join(left))
+
+
+def test_the_course_content_says_about_not_approx():
+    """Quizzes, hints and answers are prose that nbval compares: "≈ 2.30" there would be masked."""
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()[:140]}"
+             for path in sorted((ROOT / "notebooks" / "exercises").iterdir()) if path.is_file()
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if APPROX_DIGIT.search(line)]
+    assert not found, "write \"about 2.30\", not \"≈ 2.30\", in the course content:\n" + "\n".join(found)

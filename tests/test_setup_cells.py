@@ -4,7 +4,7 @@ The repository's address is written once, in pyproject.toml's [project.urls]; ev
 
 from __future__ import annotations
 
-import json
+import ast
 import os
 import re
 import runpy
@@ -16,22 +16,28 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from IPython.core.inputtransformer2 import TransformerManager
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from nbtools import NOTEBOOKS, ROOT, as_python, cells
+
 URL = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
 PARAGRAPH_START = "This notebook needs d2l_utils"
 
 
 def setup_cell(path: Path) -> str:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    return "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    """The notebook's first code cell, as IPython runs it (``%pip`` becomes ``get_ipython()....``)."""
+    return as_python("".join(next(c for c in cells(path) if c["cell_type"] == "code")["source"]))
 
 
-def as_python(source: str) -> str:
-    """The cell as IPython runs it (``%pip`` becomes ``get_ipython().run_line_magic(...)``)."""
-    return TransformerManager().transform_cell(source)
+def parts(path: Path) -> tuple[str, str, str]:
+    """The set-up cell in three: Colab's part (up to the ``try:`` that imports d2l_utils), that ``try``
+    statement (the paragraph), and the rest (the notebook's own imports and set-up)."""
+    cell = setup_cell(path)
+    guard = [node for node in ast.parse(cell).body if isinstance(node, ast.Try)
+             and any(getattr(h.type, "id", None) == "ModuleNotFoundError" for h in node.handlers)]
+    assert len(guard) == 1, f"{path.name}: the set-up cell should hold one try ... except ModuleNotFoundError"
+    lines = cell.splitlines(keepends=True)
+    start, end = guard[0].lineno - 1, guard[0].end_lineno
+    return "".join(lines[:start]), "".join(lines[start:end]), "".join(lines[end:])
 
 
 def run_isolated(code: str, cwd: Path, with_site_packages: bool = False) -> subprocess.CompletedProcess:
@@ -78,7 +84,7 @@ def test_the_isolated_python_really_lacks_d2l_utils(tmp_path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_without_d2l_utils_the_setup_cell_says_what_to_run(path, tmp_path):
     """Only the standard library: the cell must stop at its first statement with the paragraph."""
-    out = run_isolated(as_python(setup_cell(path)), tmp_path)
+    out = run_isolated(setup_cell(path), tmp_path)
     assert out.returncode == 1
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith(f"ModuleNotFoundError: {PARAGRAPH_START}"), out.stderr
@@ -113,33 +119,28 @@ COLAB = textwrap.dedent("""
 """)
 
 
-def header(path: Path) -> str:
-    """The part of the set-up cell before its own imports: Colab's clone, or the paragraph."""
-    cell = setup_cell(path)
-    return cell[:cell.index(") from None\n") + len(") from None\n")]
-
-
 def test_every_setup_cell_opens_with_the_same_header():
     """The Colab part and the paragraph are one text in all notebooks (so one is run below for all)."""
-    first = header(NOTEBOOKS[0])
-    assert "google.colab" in first
+    colab, paragraph, _ = parts(NOTEBOOKS[0])
+    assert "google.colab" in colab and PARAGRAPH_START in paragraph
     for path in NOTEBOOKS[1:]:
-        assert header(path) == first, f"{path.name}'s set-up cell differs from {NOTEBOOKS[0].name}'s"
+        assert parts(path)[:2] == (colab, paragraph), \
+            f"{path.name}'s set-up cell differs from {NOTEBOOKS[0].name}'s"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS[:1], ids=lambda p: p.stem)
-def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(path, tmp_path):
+def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(tmp_path):
     """On Colab the cell clones the repository, installs its helpers into the kernel and runs on in the
     clone's notebooks/ folder, where the exercises, quizzes and checkpoints lie beside the notebook;
-    then the rest of the cell (its imports, the data) runs from there."""
+    then the rest of the cell (its imports, the data) runs from there. (Notebook 01's cell stands for all:
+    their Colab parts are one text, as the test above checks.)"""
     import d2l_utils
 
     try:
         d2l_utils.find_data_dir(download=False)
     except d2l_utils.DataError as err:
         pytest.skip(f"no local Fashion-MNIST for the rest of the cell ({err})")
-    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=as_python(setup_cell(path)))
+    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=setup_cell(NOTEBOOKS[0]))
     out = run_isolated(code, tmp_path, with_site_packages=True)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -156,12 +157,12 @@ def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(path
 def test_on_colab_a_second_run_neither_clones_nor_installs_again(tmp_path):
     """After a kernel restart the clone and the installed helpers are there: the cell only moves to the
     notebooks/ folder again (Colab starts every kernel in /content)."""
-    cell = as_python(setup_cell(NOTEBOOKS[0]))
+    cell = parts(NOTEBOOKS[0])[0]  # Colab's part alone: d2l_utils is installed, the rest needs no test
     clone = tmp_path / "lenet-fashion-mnist"
     clone.mkdir()  # the clone of the first run
     cell = cell.replace('CLONE = "/content/lenet-fashion-mnist"', f"CLONE = {str(clone)!r}")
     assert str(clone) in cell, "the set-up cell no longer names the clone's folder as CLONE = ..."
-    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=cell[:cell.index("try:")])
+    code = COLAB.format(root=str(ROOT), notebooks=str(ROOT / "notebooks"), cell=cell)
     code = code.replace("magics = []", f"magics = []; sys.path.insert(0, {str(ROOT)!r})")  # installed
     out = run_isolated(code, tmp_path, with_site_packages=True)
     assert out.returncode == 0, out.stderr

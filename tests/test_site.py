@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import runpy
 import shutil
@@ -25,10 +24,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
+import nbtools
+from nbtools import NOTEBOOKS, ROOT
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 CONF = runpy.run_path(str(ROOT / "site" / "conf.py"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -218,7 +218,7 @@ def test_no_page_loads_anything_from_the_network(site):
 
 @pytest.mark.browser
 def test_a_page_renders_in_chromium_offline(site):
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # the root conftest.py skips without one
+    chromium = nbtools.chromium()  # tests/conftest.py skips without one
     nb_path = next(p for p in NOTEBOOKS if p.name.startswith("05_"))
     title = re.search(r"^#\s+(.+)$", "".join(load(nb_path)["cells"][0]["source"]), re.M).group(1).strip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -350,7 +350,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(site):
     collapsed block (solutions, quizzes) opened: no serious or critical violation of WCAG 2.1 A/AA."""
     if not AXE.is_file():
         pytest.skip(f"no axe-core at {AXE.relative_to(ROOT)}: `make axe` installs it with npm")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    chromium = nbtools.chromium()
     found = []
     _in_a_thread(_run_axe, site, chromium, found)
     assert not found, (f"axe-core: {len(found)} serious or critical violations:\n" + "\n".join(found))

@@ -4,11 +4,12 @@ the drawing (the one mechanism: control_values/control_limits, set(), a PNG in a
 import pytest
 import torch
 import torch.nn.functional as F
-from fakes import corr2d
 from torch import nn
 
 from d2l_utils import TEXT_LABELS, ConvExplorer, DatasetBrowser, PredictionExplorer, ShapeCalculator
 from d2l_utils.widgets import KERNELS, conv_output_size, widgets_available
+
+from fakes import corr2d
 
 pytest.importorskip("ipywidgets")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from nbtools import NOTEBOOKS_DIR, ROOT, chromium
+
 # The folder served by JupyterLab and searched for NN_*.ipynb (another one only to develop the tests).
-NOTEBOOKS = Path(os.environ.get("BROWSER_NOTEBOOKS_DIR") or ROOT / "notebooks").resolve()
+NOTEBOOKS = Path(os.environ.get("BROWSER_NOTEBOOKS_DIR") or NOTEBOOKS_DIR).resolve()
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"  # git-ignored
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = chromium()

@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from browser_env import CHROMIUM, NOTEBOOKS, ROOT
 
 CHROMIUM_ARGS = [

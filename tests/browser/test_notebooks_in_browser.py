@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_env import NOTEBOOKS, SCREENSHOTS
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from browser_env import NOTEBOOKS, SCREENSHOTS
+from nbtools import NOTEBOOK_GLOB, notebook_paths
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +36,7 @@ DRAWS = re.compile(r"\bplt\.|matplotlib|show_images|show_fashion_mnist|plot_hist
 def _notebooks():
     """Every notebook; those without an explorer (nbval runs them in `make test`) are marked `full`:
     `make test` runs only the notebooks whose explorers need a browser, `make test-all` all of them."""
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    found = notebook_paths(NOTEBOOKS)
     if not found:
         return [pytest.param(None, id="no-notebooks")]
     return [pytest.param(p, id=p.name, marks=() if _read(p)["widgets"] else pytest.mark.full) for p in found]
@@ -196,7 +198,7 @@ def _screenshot(page, path: Path) -> None:
 
 @pytest.mark.parametrize("notebook", _notebooks())
 def test_notebook_runs_in_jupyterlab(notebook, lab_server, lab_page):
-    assert notebook is not None, f"no notebook matches {NOTEBOOKS}/[0-9][0-9]_*.ipynb"
+    assert notebook is not None, f"no notebook matches {NOTEBOOKS}/{NOTEBOOK_GLOB}"
     page, expect = lab_page, _read(notebook)
     started = time.monotonic()
     try:

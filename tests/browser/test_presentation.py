@@ -14,8 +14,9 @@ import json
 import re
 
 import pytest
-from browser_env import NOTEBOOKS, SCREENSHOTS
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from browser_env import NOTEBOOKS, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
