@@ -50,6 +50,7 @@ COMPILER_MB = 540
 
 PROC_VERSION = Path("/proc/version")  # "... Microsoft ..." under WSL
 CGROUP = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
 HIDE_ALL_GPUS = ("", "-1", "NoDevFiles")
 MIN_TORCH, MIN_IPYWIDGETS = "2.2", (8, 1)  # pyproject.toml's dependencies
 
@@ -253,32 +254,36 @@ def _read_int(path: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _cgroup_dirs() -> list[Path]:
-    """This process's cgroup folders, its own first, then each one above it (where limits may be set:
-    a container's, or a systemd unit's such as a hub's spawner makes)."""
+def _cgroup_dirs(controller: str) -> list[Path]:
+    """This process's cgroup folders for ``controller`` (``"cpu"`` or ``"memory"``), its own first, then
+    each one above it, where a container, a hub's spawner or a systemd unit may set a limit: cgroup v2's
+    one hierarchy (``0::/path``) and v1's per-controller ones (``N:cpu,cpuacct:/path``)."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-        line = next(line for line in lines if line.startswith("0::"))
-    except (OSError, StopIteration):
-        return [CGROUP]
-    own = CGROUP / line[3:].strip().lstrip("/")
-    return [own, *(d for d in own.parents if d.is_relative_to(CGROUP))]
+        lines = PROC_CGROUP.read_text().splitlines()
+    except OSError:
+        lines = []
+    folders = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers and controller not in controllers.split(","):
+            continue
+        root = CGROUP / controller if controllers else CGROUP
+        own = root / path.strip().lstrip("/")
+        folders += [own, *(d for d in own.parents if d.is_relative_to(root))]
+    return folders or [CGROUP, CGROUP / controller]
 
 
 def _cores() -> int:
     """The cores this process may use: its CPU affinity, capped by a cgroup CPU quota (containers, hubs)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     quotas = []
-    for folder in _cgroup_dirs():  # cgroup v2: "max 100000" or "200000 100000"
-        try:
+    for folder in _cgroup_dirs("cpu"):
+        try:  # cgroup v2: "max 100000" (no quota) or "200000 100000" (two cores)
             limit, period = (folder / "cpu.max").read_text().split()[:2]
-            if limit != "max":
-                quotas.append(int(limit) / int(period))
+            quotas += [int(limit) / int(period)] if limit != "max" else []
         except (OSError, ValueError):
-            pass
-    limit, period = (_read_int(CGROUP / "cpu" / name) for name in ("cpu.cfs_quota_us", "cpu.cfs_period_us"))
-    if limit and period:  # cgroup v1 (-1, no quota, does not read as a number)
-        quotas.append(limit / period)
+            limit, period = (_read_int(folder / name) for name in ("cpu.cfs_quota_us", "cpu.cfs_period_us"))
+            quotas += [limit / period] if limit and period else []  # v1; its -1 (no quota) is no number
     return min(cores, max(1, math.ceil(min(quotas)))) if quotas else cores
 
 
@@ -318,9 +323,9 @@ def _memory() -> tuple[int | None, int | None]:
             free, total, rss = memory.available, memory.total, psutil.Process().memory_info().rss
         except Exception:  # no psutil, or it cannot read this system: the check is skipped
             return None, None
-    limits = [(_read_int(d / "memory.max"), _read_int(d / "memory.current")) for d in _cgroup_dirs()]
-    limits.append((_read_int(CGROUP / "memory" / "memory.limit_in_bytes"),  # cgroup v1
-                   _read_int(CGROUP / "memory" / "memory.usage_in_bytes")))
+    limits = [(_read_int(d / limit), _read_int(d / usage)) for d in _cgroup_dirs("memory")
+              for limit, usage in (("memory.max", "memory.current"),  # cgroup v2, then v1
+                                   ("memory.limit_in_bytes", "memory.usage_in_bytes"))]
     for limit, usage in limits:  # "max" (no limit) does not read as a number; v1's "none" is a huge one
         if limit is not None and usage is not None and (total is None or limit < total * 2):
             free = min(free if free is not None else limit, max(0, limit - usage))
