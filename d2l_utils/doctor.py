@@ -52,7 +52,7 @@ PROC_VERSION = Path("/proc/version")  # "... Microsoft ..." under WSL
 CGROUP = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
 HIDE_ALL_GPUS = ("", "-1", "NoDevFiles")
-MIN_TORCH, MIN_IPYWIDGETS = "2.2", (8, 1)  # pyproject.toml's dependencies
+MIN_IPYWIDGETS = (8, 1)  # pyproject.toml's dependency (Colab has ipywidgets 7)
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,8 @@ def detect_platform() -> str:
 
 
 def _fix(fixes: dict[str, str], platform: str) -> str:
-    """The fix for ``platform``: its own entry, else native Windows takes WSL's, else Linux's."""
-    for key in (platform, "wsl" if platform == "windows" else platform, "linux"):
-        if key in fixes:
-            return fixes[key]
-    raise KeyError(platform)
+    """The fix for ``platform``: its own entry, else Linux's (which suits the others there)."""
+    return fixes.get(platform, fixes["linux"])
 
 
 # --- Python and PyTorch ------------------------------------------------------------------------------
@@ -132,19 +129,8 @@ def _gpu_build() -> bool:
 
 
 def _check_versions(report: Report) -> None:
-    python = _platform.python_version()
-    report.facts.append(f"Python {python}, PyTorch {torch.__version__} ({_build()})")
-    if torch.torch_version.TorchVersion(torch.__version__) < MIN_TORCH:
-        report.problems.append(Problem(
-            f"PyTorch {torch.__version__} is older than the {MIN_TORCH} the notebooks need.",
-            _fix({"linux": "in the collection's folder run `make lab`: it installs the tested versions "
-                           "into .venv/ and opens JupyterLab there.",
-                  "windows": f'run `%pip install --upgrade "torch>={MIN_TORCH}" torchvision` in a notebook, '
-                             "then Kernel › Restart Kernel.",
-                  "colab": f'run `%pip install --upgrade "torch>={MIN_TORCH}" torchvision`, then '
-                           "Runtime › Restart session and run the notebook again.",
-                  "hub": f'run `%pip install --upgrade "torch>={MIN_TORCH}" torchvision` in a notebook, then '
-                         "Kernel › Restart Kernel."}, report.platform)))
+    """Facts only: pip installs d2l_utils with the PyTorch and ipywidgets versions it needs."""
+    report.facts.append(f"Python {_platform.python_version()}, PyTorch {torch.__version__} ({_build()})")
 
 
 # --- the device --------------------------------------------------------------------------------------

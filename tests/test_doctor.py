@@ -120,7 +120,7 @@ def test_the_doctor_moves_no_random_stream_and_no_setting(healthy, monkeypatch):
     ("linux", "in the collection's folder run `make data`"),
     ("macos", "in the collection's folder run `make data`"),
     ("wsl", "in the collection's folder run `make data`"),
-    ("windows", "run `python -m d2l_utils data`"),
+    ("windows", "run `python -m d2l_utils data`"),  # no make there
     ("hub", "open a terminal (File › New › Terminal) and run `python -m d2l_utils data`"),
 ])
 def test_no_data(healthy, monkeypatch, platform, fix):
@@ -377,13 +377,7 @@ def test_static_widgets_asked_for_are_no_problem(healthy, monkeypatch):
     assert report.ok and "widgets: still figures, as D2L_STATIC_WIDGETS asks" in report.facts
 
 
-# --- PyTorch's version -------------------------------------------------------------------------------
-
-def test_an_old_pytorch(healthy, monkeypatch):
-    monkeypatch.setattr(torch, "__version__", torch.torch_version.TorchVersion("2.1.2+cpu"))
-    _, fix = the_problem(diagnose(), "PyTorch 2.1.2+cpu is older than the 2.2 the notebooks need.")
-    assert fix.startswith("  Fix: in the collection's folder run `make lab`")
-
+# --- several problems, and the command ------------------------------------------------------------
 
 def test_several_problems_are_each_printed_with_its_fix(healthy, cpu_only, monkeypatch, capsys):
     monkeypatch.delenv("FASHION_MNIST_DIR")
@@ -394,8 +388,6 @@ def test_several_problems_are_each_printed_with_its_fix(healthy, cpu_only, monke
     assert sum(line.startswith("Problem: ") for line in out) == 3
     assert out[-1] == "Set-up checked: 3 problems, each with its fix above."
 
-
-# --- the command -------------------------------------------------------------------------------------
 
 def test_the_command_exits_0_when_all_is_well_and_1_on_a_problem(healthy, cpu_only, capsys):
     assert main(["doctor"]) == 0

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
+from d2l_utils.doctor import ALL_GOOD
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 URL = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
@@ -114,15 +116,19 @@ COLAB = textwrap.dedent("""
 
 
 def header(path: Path) -> str:
-    """The part of the set-up cell before its own imports: Colab's clone, or the paragraph."""
+    """The part of the set-up cell before its own imports: Colab's clone, or the paragraph; then the
+    doctor's line (d2l_utils.doctor: one constant line when all is well)."""
     cell = setup_cell(path)
-    return cell[:cell.index(") from None\n") + len(") from None\n")]
+    end = cell.index(") from None\n") + len(") from None\n")
+    return cell[:cell.index("\n", end) + 1]
 
 
 def test_every_setup_cell_opens_with_the_same_header():
     """The Colab part and the paragraph are one text in all notebooks (so one is run below for all)."""
     first = header(NOTEBOOKS[0])
     assert "google.colab" in first
+    assert re.search(r"^    from d2l_utils\.doctor import doctor\n", first, flags=re.M), first
+    assert first.splitlines()[-1].startswith("doctor()  # "), "the header ends with the doctor's line"
     for path in NOTEBOOKS[1:]:
         assert header(path) == first, f"{path.name}'s set-up cell differs from {NOTEBOOKS[0].name}'s"
 
@@ -148,6 +154,7 @@ def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(path
     assert magics == [("!", f"git clone --quiet --depth 1 {URL} {clone}"),
                       ("pip", f"install --quiet {clone}"), ("cd", f"{clone}/notebooks")], magics
     assert PARAGRAPH_START not in out.stdout + out.stderr
+    assert ALL_GOOD in lines, out.stdout  # the doctor ran, on Colab (data found here, widgets not checked)
     d2l = next(line for line in lines if line.startswith("D2L "))[4:]
     assert Path(d2l).resolve().is_relative_to(ROOT / "d2l_utils"), d2l
     assert next(line for line in lines if line.startswith("CWD "))[4:] == str(ROOT / "notebooks")
