@@ -15,7 +15,7 @@ every GPU, ``""``, ``-1`` and Slurm's ``NoDevFiles``, ask for none). It is a pro
 cannot give that device: a CPU-only build, no GPU visible, or fewer GPUs than the index asks for.
 
 The doctor reads files, environment variables and package metadata only: it imports no widget library,
-starts no CUDA context, moves no random stream and changes no setting. Used in every notebook's set-up cell.
+starts no CUDA context, moves no random stream and changes no setting.
 """
 
 from __future__ import annotations
@@ -456,5 +456,5 @@ def diagnose(device: str | torch.device | None = None) -> Report:
 
 def doctor(device: str | torch.device | None = None, verbose: bool = False) -> None:
     """Print :data:`ALL_GOOD` when all is well, else the facts, each problem and its fix
-    (``verbose``: the facts always). Used in every notebook's set-up cell."""
+    (``verbose``: the facts always); the set-up cell calls it. Used in every notebook."""
     print(diagnose(device).text(verbose))
