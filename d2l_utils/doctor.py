@@ -192,8 +192,7 @@ def _check_device(report: Report, device: str | torch.device | None) -> None:
                       f"no NVIDIA GPU is visible on this machine: {drop}."),
             "wsl": ("run `make lab` without TORCH=cpu in the collection's folder: it installs PyTorch's CUDA "
                     "build, which reaches the GPU through the Windows driver." if nvidia else
-                    "install NVIDIA's Windows driver (it serves WSL too; `nvidia-smi` in WSL must list the "
-                    f"GPU), then run `make lab` without TORCH=cpu; or {drop}."),
+                    f"no NVIDIA GPU is visible in WSL (NVIDIA's Windows driver brings one in): {drop}."),
             "windows": ("install PyTorch's CUDA build with the pip command pytorch.org gives for Windows "
                         "and CUDA, then Kernel › Restart Kernel." if nvidia else
                         f"no NVIDIA GPU is visible on this machine: {drop}."),
@@ -219,8 +218,7 @@ def _check_device(report: Report, device: str | torch.device | None) -> None:
                 "macos": f"a Mac has no CUDA: {drop} (try_gpu() picks Apple's GPU, mps, where there is one).",
                 "colab": "Runtime › Change runtime type › a GPU (T4), then run the notebook again from the "
                          "top.",
-                "hub": f"this server has no GPU: {drop}, or start a GPU server from the hub's page if it "
-                       "offers one.",
+                "hub": f"this server has no GPU: {drop}.",
             }
     elif index is not None and index >= count:
         what = f"{asked} asks for GPU number {index}, but PyTorch sees {count} (numbered from 0)."

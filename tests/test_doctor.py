@@ -172,7 +172,7 @@ def test_what_a_cuda_request_is(monkeypatch, device, visible, asked):
     ("linux", False, "no NVIDIA GPU is visible on this machine: unset CUDA_VISIBLE_DEVICES"),
     ("linux", True, "this machine has an NVIDIA GPU: in the collection's folder run `make lab` without "
                     "TORCH=cpu"),
-    ("wsl", False, "install NVIDIA's Windows driver (it serves WSL too"),
+    ("wsl", False, "no NVIDIA GPU is visible in WSL (NVIDIA's Windows driver brings one in): unset"),
     ("wsl", True, "run `make lab` without TORCH=cpu"),
     ("windows", True, "install PyTorch's CUDA build with the pip command pytorch.org gives"),
     ("macos", False, "a Mac has no CUDA: unset CUDA_VISIBLE_DEVICES"),
