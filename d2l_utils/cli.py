@@ -10,6 +10,7 @@ import sys
 import torch
 
 from .data import DataError, find_data_dir, load_fashion_mnist_tensors
+from .doctor import diagnose
 from .recipes import RECIPES, train_recipe
 from .training import CheckpointError, check_writable, try_gpu
 
@@ -76,7 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
     data.add_argument("--no-download", action="store_true",
                       help="only look on this machine (exit 1 when the files are not here)")
+    doctor = sub.add_parser("doctor", help="check this set-up for the notebooks (exit 1 on a problem)")
+    doctor.add_argument("--device", type=_device_name, default=None,
+                        help="a device to check as asked for: cpu, cuda, cuda:N or mps")
+    doctor.add_argument("--verbose", action="store_true", help="print what was checked even when all is well")
     return parser
+
+
+def _device_name(text: str) -> str:
+    """An argparse type for ``doctor --device``: a well-formed name, which the doctor then checks."""
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r} (choose cpu, cuda, cuda:N or mps)")
+    return text
 
 
 def _check_data(args) -> int:
@@ -93,6 +105,10 @@ def main(argv=None) -> int:
     def emit(record):
         print(json.dumps(record), flush=True)
 
+    if args.command == "doctor":
+        report = diagnose(args.device)
+        print(report.text(args.verbose))
+        return 0 if report.ok else 1
     try:
         if args.command == "data":
             return _check_data(args)

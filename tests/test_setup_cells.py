@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from d2l_utils.doctor import ALL_GOOD
+
 from nbtools import NOTEBOOKS, ROOT, as_python, cells
 
 URL = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
@@ -123,9 +125,12 @@ def test_every_setup_cell_opens_with_the_same_header():
     """The Colab part and the paragraph are one text in all notebooks (so one is run below for all)."""
     colab, paragraph, _ = parts(NOTEBOOKS[0])
     assert "google.colab" in colab and PARAGRAPH_START in paragraph
+    assert re.search(r"^    from d2l_utils\.doctor import doctor\n", paragraph, flags=re.M), paragraph
     for path in NOTEBOOKS[1:]:
         assert parts(path)[:2] == (colab, paragraph), \
             f"{path.name}'s set-up cell differs from {NOTEBOOKS[0].name}'s"
+    for path in NOTEBOOKS:  # then the doctor: one line when all is well (d2l_utils.doctor)
+        assert parts(path)[2].startswith("doctor()  # "), f"{path.name}: the doctor's line should follow"
 
 
 @pytest.mark.slow
@@ -149,6 +154,7 @@ def test_on_colab_the_setup_cell_clones_installs_and_moves_to_the_notebooks(tmp_
     assert magics == [("!", f"git clone --quiet --depth 1 {URL} {clone}"),
                       ("pip", f"install --quiet {clone}"), ("cd", f"{clone}/notebooks")], magics
     assert PARAGRAPH_START not in out.stdout + out.stderr
+    assert ALL_GOOD in lines, out.stdout  # the doctor ran, on Colab (data found here, widgets not checked)
     d2l = next(line for line in lines if line.startswith("D2L "))[4:]
     assert Path(d2l).resolve().is_relative_to(ROOT / "d2l_utils"), d2l
     assert next(line for line in lines if line.startswith("CWD "))[4:] == str(ROOT / "notebooks")
