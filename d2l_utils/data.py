@@ -229,7 +229,7 @@ class TensorBatches:
 
 def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> TensorBatches:
     """The first ``n`` examples of a :class:`TensorBatches`, in batches of the same size, for short runs;
-    ``shuffle`` defaults to the original iterator's. Used in notebooks 05, 06 and 08."""
+    ``shuffle`` defaults to the original iterator's. Used in notebooks 05, 06, 08 and 09."""
     shuffle = data_iter.shuffle if shuffle is None else shuffle
     return TensorBatches(data_iter.images[:n], data_iter.labels[:n], data_iter.batch_size,
                          shuffle=shuffle, resize=data_iter.resize)
@@ -237,8 +237,8 @@ def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> Ten
 
 def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=None):
     """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled (d2l's
-    helper of the same name, without the per-image ``DataLoader``). Used in notebooks 04, 05, 06, 07 and 08.
-    """
+    helper of the same name, without the per-image ``DataLoader``). Used in notebooks 04, 05, 06, 07, 08
+    and 09."""
     tensors = load_fashion_mnist_tensors(root)
     train_iter = TensorBatches(*tensors["train"], batch_size, shuffle=True, resize=resize)
     test_iter = TensorBatches(*tensors["test"], batch_size, shuffle=False, resize=resize)

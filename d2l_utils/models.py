@@ -8,7 +8,7 @@ from torch import nn
 
 def lenet() -> nn.Sequential:
     """LeNet-5 for 1x28x28 inputs: two conv -> sigmoid -> 2x2 average-pool units, then 120-84-10, as
-    notebook 02 builds it (and ``lenet_variant()``). Used in notebooks 02, 03, 05, 06 and 08."""
+    notebook 02 builds it (and ``lenet_variant()``). Used in notebooks 02, 03, 05, 06, 08 and 09."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -22,7 +22,7 @@ def lenet() -> nn.Sequential:
 
 def init_weights(module: nn.Module) -> None:
     """Xavier-uniform weights for conv and linear layers (use with ``net.apply``).
-    Used in notebooks 05, 06 and 08."""
+    Used in notebooks 05, 06, 08 and 09."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):
         nn.init.xavier_uniform_(module.weight)
 

@@ -1,6 +1,6 @@
 """Build the collection as an offline web book: `make site` (or `.venv/bin/python site/build.py`).
 
-1. Stage README.md (as index.md), notebooks/README.md, the notebooks 01..08 and the other
+1. Stage README.md (as index.md), notebooks/README.md, the notebooks 01..09 and the other
    notebooks/*.md (TEACHING.md) into _build/site-src/. Only these copies change, never notebooks/:
    - solution cells (tag `solution`, or hidden in JupyterLab) are collapsed in a <details> element
      that one click opens: code cells through MyST-NB's `hide-*` tags, written answers wrapped;

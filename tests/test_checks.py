@@ -104,6 +104,19 @@ def notebook_01():
             "y_shifted": y_shifted}
 
 
+def notebook_09(exercise):
+    """The namespace of notebook 09's solution cells: the section's helpers as the notebook defines them
+    (``lenet_with``), a batch ``X``, and the training-curve helpers replaced by ones that do nothing (the
+    runs they plot are tests/test_debugging_lab.py's business)."""
+    namespace = {"torch": torch, "nn": nn, "F": F, "math": math, "lenet": lenet, "init_weights": init_weights,
+                 "X": torch.rand(2, 1, 28, 28), "batches": [],
+                 "measure_steps": lambda *args, **kwargs: ([], [], []),
+                 "plot_steps": lambda *args, **kwargs: None, "plot_losses": lambda *args, **kwargs: None}
+    if "lenet_with" in "".join(solution_cell(exercise)["source"]):
+        exec(notebook_function("09", "lenet_with"), namespace)
+    return namespace
+
+
 def solutions(exercise, real):
     """The answers of the notebook's solution to ``exercise``, computed or read as the docstring says."""
     nb = exercise[:2]
@@ -158,6 +171,8 @@ def solutions(exercise, real):
     if exercise == "08.3":
         text = "".join("".join(o.get("text", "")) for o in solution_cell(exercise)["outputs"])
         return ({op for op in re.findall(r"(aten::\S+)\s+still there: False", text)},)
+    if nb == "09":
+        return run_solution(exercise, notebook_09(exercise))
     raise AssertionError(f"no way to the solution of {exercise}")
 
 
@@ -209,6 +224,12 @@ WRONG = {
     "08.2": [((0,), "associative", []), ((1e-6,), "really that rare", []), ((30,), "not a percentage", [])],
     "08.3": [(({"aten::avg_pool2d"},), "Are both gone", []),
              (({"aten::avg_pool2d", "aten::sigmoid"},), "SigmoidAvgPool2", [])],
+    # notebook 09 passes fixed code; tests/test_debugging_lab.py turns down more wrong fixes of each fault
+    "09.1": [((lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),), "other layers", ["400", "5 * 5"])],
+    "09.2": [((lambda net, X, y, device: (net(X).argmax(dim=1) == y).sum(),), "another device", [".to("])],
+    "09.3": [((lambda x: x.view(x.shape[0], -1),), "channels-last", ["flatten("])],  # the error names reshape
+    "09.4": [((lambda net, batches, lr: [],), "leaves every weight as it was", ["zero_grad", "mean"])],
+    "09.5": [((lambda net, batches, lr: [],), "leaves every weight as it was", ["zero_grad"])],
 }
 
 
