@@ -11,7 +11,7 @@ import torch
 
 from .data import DataError, find_data_dir, load_fashion_mnist_tensors
 from .recipes import RECIPES, train_recipe
-from .training import CheckpointError, check_writable, try_gpu
+from .training import CheckpointError, History, check_writable, try_gpu
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,16 +93,20 @@ def main(argv=None) -> int:
     def emit(record):
         print(json.dumps(record), flush=True)
 
+    history = History()  # filled as the epochs finish, so that Ctrl-C can report them
     try:
         if args.command == "data":
             return _check_data(args)
-        _, history = train_recipe(args.model, args.epochs, args.batch_size, args.seed, args.device,
-                                  root=args.data_dir, lr=args.lr, save=args.save,
-                                  progress=sys.stderr.isatty(), verbose=not args.json,
-                                  on_epoch=emit if args.json else None)
+        train_recipe(args.model, args.epochs, args.batch_size, args.seed, args.device,
+                     root=args.data_dir, lr=args.lr, save=args.save, progress=sys.stderr.isatty(),
+                     verbose=not args.json, on_epoch=emit if args.json else None, history=history)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"Interrupted after {len(history)} finished epoch(s) of {args.model}"
+              f"{'; nothing was saved' if args.save else ''}.", file=sys.stderr)
+        return 130
     if args.save:
         print(f"saved {args.save}", file=sys.stderr)
-    return 130 if history.interrupted else 0
+    return 0

@@ -180,15 +180,21 @@ def _load_folder(folder: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 def load_fashion_mnist_tensors(root=None, download: bool = True):
-    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,),
-    read once per folder and kept. Used in notebook 01."""
-    return _load_folder(find_data_dir(root, download).resolve())
+    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,).
+    The files are read once per folder and kept; every call returns new tensors copied from what was
+    kept (about 55 MB, a few milliseconds), so that a change to them never reaches a later call.
+    Used in notebook 01."""
+    kept = _load_folder(find_data_dir(root, download).resolve())
+    return {split: (images.clone(), labels.clone()) for split, (images, labels) in kept.items()}
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are;
-    wherever images enter a network (batches, explorers, predictions). Used in notebook 04."""
-    return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
+    """New ``float32`` images: bytes (0..255) are scaled to [0, 1], float images keep their values;
+    wherever images enter a network (batches, explorers, predictions). Always a new tensor, never
+    ``images`` itself, so changing the result leaves ``images`` as it was. Used in notebook 04."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(255)
+    return images.to(torch.float32, copy=True)
 
 
 class TensorBatches:

@@ -129,7 +129,7 @@ class History:
 
 def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, optimizer=None,
               scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
-              verbose=True, on_epoch=None) -> History:
+              verbose=True, on_epoch=None, history=None) -> History:
     """Train ``net`` on ``device`` (``None``: where its parameters are) and print, per epoch, the mean
     loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
     out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
@@ -144,8 +144,13 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
     autograd step (``d2l_utils.fast``, taught in notebook 08): about two thirds of the time on a CPU,
     and the same numbers up to the last digits of channels-last convolutions. ``fast=False`` runs the
     plain layers in NCHW memory. Either way ``net`` comes back in the memory layout and mode it went
-    in (on ``device``). Ctrl-C (or the kernel's stop button) ends training cleanly and returns the
-    epochs done so far. Returns a :class:`History`.
+    in (on ``device``).
+
+    Ctrl-C (or the kernel's stop button) stops training and raises ``KeyboardInterrupt`` as usual, so
+    that JupyterLab's Run All stops there too; the network keeps the weights it reached, and the
+    finished epochs stay reachable: pass ``history=History()`` to have them filled in as they finish
+    (they are also on the exception, as ``err.history``, with ``interrupted`` set). Returns the
+    :class:`History` (``history`` itself when given).
     """
     if optimizer is not None and lr is not None:
         raise ValueError(f"train_ch5 got lr={lr} and an optimizer, which has its own learning rate: pass "
@@ -154,7 +159,8 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
         raise ValueError("train_ch5 needs a learning rate: give lr (for plain SGD) or an optimizer.")
     device = net_device(net, device)
     loss = loss if loss is not None else nn.CrossEntropyLoss()
-    history, bar, live = History(), None, None
+    history = History() if history is None else history
+    bar, live = None, None
     if progress:
         from tqdm.auto import tqdm
 
@@ -205,9 +211,13 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
                     on_epoch(record)
                 if plot:
                     live = _update_live_plot(history, live)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             history.interrupted = True
-            print(f"interrupted: returning the {len(history)} finished epoch(s)")
+            err.history = history  # the finished epochs, for whoever catches it (the CLI does)
+            if verbose:
+                print(f"Interrupted after {len(history)} finished epoch(s); the network keeps the weights "
+                      "it reached, and the epochs are on the History passed as history=.")
+            raise
         finally:
             if bar is not None:
                 bar.close()
