@@ -11,12 +11,13 @@ from torch.nn import functional as F
 
 from .data import TEXT_LABELS, to_unit_range
 from .models import weight_layers
-from .training import evaluation_mode, given_back, net_device
+from .training import device_of, evaluation_mode, given_back, net_device
 
 
-def first_steps(net, train_iter, optimizer, *, loss=None, steps: int = 20, scheduler=None,
-                saturation: float = 0.05, device=None) -> dict:
-    """Train ``net`` for ``steps`` mini-batches on ``device`` (``None``: where its parameters are) and
+def first_steps(net, train_iter, optimizer, device=None, *, loss=None, steps: int = 20, scheduler=None,
+                saturation: float = 0.05) -> dict:
+    """Train ``net`` for ``steps`` mini-batches on ``device`` (``None``: where its parameters are; a
+    device given moves it there, as :func:`~d2l_utils.training.train_ch5` does) and
     record, per step, what each layer does; ``loss`` defaults to cross-entropy, and the network comes
     back in the mode and memory layout it went in. Used in notebook 06.
 
@@ -69,22 +70,38 @@ def first_steps(net, train_iter, optimizer, *, loss=None, steps: int = 20, sched
     return record
 
 
-def weight_gradient_norms(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
+def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, device=None, *,
                           loss=None) -> list[tuple[str, float]]:
     """``(layer, |grad W| / |W|)`` for one batch and each conv/linear layer: how fast each layer's
-    weights move relative to their size. ``loss`` defaults to cross-entropy; the network's own
-    gradients (``.grad``) are left as they are. Used in notebook 05."""
+    weights move relative to their size. ``loss`` defaults to cross-entropy. Used in notebook 05.
+
+    The network runs in training mode, as a training step would (batch norm normalises with the
+    batch's own statistics, so the gradients are those training follows), and is given back as it
+    came: its mode, its own gradients (``.grad``) and its buffers. Batch norm's running statistics
+    are saved before the step and written back after it, because training mode updates them, and
+    evaluation mode would give other gradients. A ``device`` given must be the network's."""
     loss = loss if loss is not None else nn.CrossEntropyLoss()
-    layers, device = weight_layers(net), net_device(net)
-    grads = torch.autograd.grad(loss(net(X.to(device)), y.to(device)), [m.weight for _, m in layers])
+    device = device_of(net, device, "weight_gradient_norms")
+    layers = weight_layers(net)
+    buffers = [(b, b.clone()) for b in net.buffers()]  # batch norm's running statistics and counts
+    with given_back(net), torch.enable_grad():
+        try:
+            net.train()
+            out = loss(net(images.to(device)), labels.to(device))
+            grads = torch.autograd.grad(out, [m.weight for _, m in layers])
+        finally:
+            with torch.no_grad():
+                for buffer, saved in buffers:
+                    buffer.copy_(saved)
     return [(name, (g.norm() / m.weight.detach().norm()).item()) for (name, m), g in zip(layers, grads)]
 
 
 @torch.inference_mode()
-def predict_probabilities(net, images, batch_size: int = 256) -> torch.Tensor:
+def predict_probabilities(net, images, device=None, *, batch_size: int = 256) -> torch.Tensor:
     """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode; the
-    network comes back in the mode it went in (the prediction explorer calls it). Used in notebook 07."""
-    device = net_device(net)
+    network comes back in the mode it went in (the prediction explorer calls it). A ``device`` given
+    must be the network's. Used in notebook 07."""
+    device = device_of(net, device, "predict_probabilities")
     with evaluation_mode(net):
         probs = [F.softmax(net(to_unit_range(images[i:i + batch_size]).to(device)), dim=1).cpu()
                  for i in range(0, len(images), batch_size)]
@@ -124,11 +141,13 @@ def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def feature_maps(net: nn.Sequential, images) -> dict[str, torch.Tensor]:
+def feature_maps(net: nn.Sequential, images, device=None) -> dict[str, torch.Tensor]:
     """The outputs of every convolution for a batch of images, ``{"conv1": (N, C, H, W), ...}``,
-    named as in :func:`~d2l_utils.models.weight_layers`, in evaluation mode. Used in notebook 07."""
+    named as in :func:`~d2l_utils.models.weight_layers`, in evaluation mode. A ``device`` given must
+    be the network's. Used in notebook 07."""
+    device = device_of(net, device, "feature_maps")
     names = {id(layer): name for name, layer in weight_layers(net)}
-    X = to_unit_range(images).to(net_device(net))
+    X = to_unit_range(images).to(device)
     maps = {}
     with evaluation_mode(net):
         for layer in net:

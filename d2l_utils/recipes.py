@@ -138,5 +138,5 @@ def checkpoint_or_train(path, model: str = "lenet-modern", num_epochs: int | Non
         check_writable(path)
         print(f"{path} not found: training {model} for {num_epochs} epochs (seed {seed}) and saving it")
         train_recipe(model, num_epochs, batch_size, seed, device, save=path, progress=False, verbose=False)
-    net, payload = load_checkpoint(path, device=device, model=model)
+    net, payload = load_checkpoint(path, model, device)
     return net, History(**payload["history"])

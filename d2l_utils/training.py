@@ -54,6 +54,32 @@ def net_device(net, device=None) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
+def _same_device(given: torch.device, actual: torch.device) -> bool:
+    """Whether ``given`` names ``actual``: the same type and, when ``given`` has one, the same index
+    ("cuda" names any CUDA device). Decided on the names alone, so the same on every machine."""
+    if given.type != actual.type:
+        return False
+    return given.index is None or given.index == (actual.index or 0)
+
+
+def device_of(net, device=None, helper: str = "this helper") -> torch.device:
+    """The device an evaluation helper runs ``net`` on: where its parameters are. A ``device`` given
+    must name that device: evaluation never moves a network, so a mismatch raises ``ValueError``
+    naming both devices and the fix, before any work (the same on every machine)."""
+    actual = net_device(net)
+    has_params = isinstance(net, nn.Module) and next(net.parameters(), None) is not None
+    if device is None:
+        return actual
+    given = torch.device(device)
+    if not has_params:  # a plain function or a network without weights runs where it is told
+        return given
+    if not _same_device(given, actual):
+        raise ValueError(f"{helper} got device={str(given)!r}, but the network's parameters are on "
+                         f"{actual}: move the network first with net.to({str(given)!r}), or leave device "
+                         f"out to run on {actual}.")
+    return actual
+
+
 @contextmanager
 def given_back(net):
     """Run a ``with`` block, then give ``net`` back as it came, even after an error or Ctrl-C: every
@@ -88,9 +114,11 @@ def evaluation_mode(net):
 def evaluate_accuracy(net, data_iter, device=None, *, fast: bool = True) -> float:
     """Fraction of correctly classified examples, in evaluation mode and without gradients (d2l's
     helper; notebook 05 writes it out). ``net`` may be any callable; it comes back in the mode it went
-    in. ``fast=True`` reads a :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in
-    channels-last memory, with the fused step: the same accuracy. Used in notebooks 05 and 07."""
-    device = net_device(net, device)
+    in. It runs where ``net``'s parameters are: a ``device`` given must be that one (a different one
+    raises ``ValueError``; move the network with ``net.to(device)``). ``fast=True`` reads a
+    :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in channels-last memory, with
+    the fused step: the same accuracy. Used in notebooks 05 and 07."""
+    device = device_of(net, device, "evaluate_accuracy")
     if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
         data_iter = TensorBatches(data_iter.images, data_iter.labels,
                                   max(EVAL_BATCH_SIZE, data_iter.batch_size))
@@ -127,10 +155,11 @@ class History:
         return asdict(self)
 
 
-def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, optimizer=None,
+def train_ch5(net, train_iter, test_iter, num_epochs, lr, device=None, *, loss=None, optimizer=None,
               scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
               verbose=True, on_epoch=None, history=None) -> History:
-    """Train ``net`` on ``device`` (``None``: where its parameters are) and print, per epoch, the mean
+    """Train ``net`` on ``device`` (``None``: where its parameters are; a device given moves it there,
+    as d2l's ``train_ch6`` does) and print, per epoch, the mean
     loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
     out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
 
@@ -252,13 +281,15 @@ def _update_live_plot(history, live):
 def predict_ch5(net, test_iter, n: int = 10, device=None):
     """Predict the first ``n`` test images and draw them on a grid of five columns, titled with the
     predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
-    (d2l's helper). Used in notebook 05."""
+    (d2l's helper). A ``device`` given must be the network's (:func:`evaluate_accuracy`).
+    Used in notebook 05."""
     from .plots import show_predictions
 
+    device = device_of(net, device, "predict_ch5")
     X, y = next(iter(test_iter))
     X, y = X[:n], y[:n]
     with evaluation_mode(net), torch.inference_mode():
-        preds = net(X.to(net_device(net, device))).argmax(dim=1).cpu()
+        preds = net(X.to(device)).argmax(dim=1).cpu()
     show_predictions(X, preds, y)
     return get_fashion_mnist_labels(preds), get_fashion_mnist_labels(y)
 
@@ -328,12 +359,27 @@ def _first_line(err: Exception) -> str:
     return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
 
 
-def load_checkpoint(path, device=None, model: str | None = None):
+def _available(device: torch.device) -> bool:
+    """Whether this machine has ``device`` (the CPU always; a CUDA device by its index; Apple's MPS)."""
+    if device.type == "cuda":
+        return torch.cuda.device_count() > (device.index or 0)
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    return device.type == "cpu"
+
+
+def load_checkpoint(path, model: str | None = None, device=None):
     """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
     file cannot run code) on ``device`` (``None``: the CPU). With ``model``, the file must hold that
     model. Returns ``(net, payload)`` with ``net`` in evaluation mode; a missing, truncated or foreign
-    file raises :class:`CheckpointError` naming the file and the fix."""
-    path, device = Path(path), device or "cpu"
+    file raises :class:`CheckpointError` naming the file and the fix. The weights are read onto
+    ``device`` whatever device they were saved from, so a checkpoint written on a GPU loads on a
+    machine without one; a ``device`` this machine lacks raises ``ValueError`` before the file is read."""
+    path, device = Path(path), torch.device("cpu" if device is None else device)
+    if not _available(device):
+        raise ValueError(f"load_checkpoint got device={str(device)!r}, which this machine does not have: "
+                         "leave device out to load onto the CPU, or pass d2l_utils.try_gpu() for the "
+                         "best device this machine has.")
     if not path.is_file():
         raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
                               "`make checkpoints` in the collection's folder (or call "

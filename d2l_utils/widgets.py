@@ -473,13 +473,13 @@ class PredictionExplorer(_Explorer):
 
     CHOICES = ("all images", "mistakes only", "correct only")
 
-    def __init__(self, net, images, labels, index: int = 0, show: str = "all images",
+    def __init__(self, net, images, labels, device=None, *, index: int = 0, show: str = "all images",
                  static: bool | None = None):
         super().__init__(static)
         self.images = torch.as_tensor(images)
         self.labels = torch.as_tensor(labels)
         self.net = net
-        self.all_probabilities = predict_probabilities(net, self.images)
+        self.all_probabilities = predict_probabilities(net, self.images, device)
         self.predictions = self.all_probabilities.argmax(dim=1)
         self.show, self.index = "all images", 0
         self.set(show=show, index=index)

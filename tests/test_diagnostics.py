@@ -118,7 +118,7 @@ def test_weight_gradient_norms(batches):
     torch.manual_seed(0)
     net = lenet()
     X, y = next(iter(batches))
-    rows = weight_gradient_norms(net, X, y, nn.CrossEntropyLoss())
+    rows = weight_gradient_norms(net, X, y, loss=nn.CrossEntropyLoss())
     assert [name for name, _ in rows] == NAMES
     assert all(isinstance(v, float) and v > 0 for _, v in rows)
     assert all(p.grad is None for p in net.parameters())  # no gradient left behind ...

@@ -3,6 +3,7 @@ and fused_forward must never change what a network computes or bypass what it is
 
 import ast
 import difflib
+import inspect
 import json
 from pathlib import Path
 
@@ -263,3 +264,15 @@ def test_notebook_08_writes_out_the_class_fast_py_holds():
                                 "notebook 08", lineterm="")
     assert from_notebook == from_package, "\n".join(diff)
     assert from_package.count("\n") > 20  # the whole class, decorators and comments included
+
+
+def test_the_private_hook_dictionaries_fused_forward_reads_exist():
+    """PyTorch offers no public way to ask whether a hook is registered, so d2l_utils.fast reads the
+    dictionaries Module.__call__ reads; this fails on a PyTorch release that renames them."""
+    from torch.nn.modules import module as torch_module
+
+    for kind in d2l_utils.fast.HOOK_DICTS:
+        assert isinstance(getattr(torch_module, "_global" + kind), dict), kind
+        assert isinstance(getattr(nn.Sigmoid(), kind), dict), kind
+    source = inspect.getsource(torch_module.Module._call_impl)
+    assert all(kind in source for kind in d2l_utils.fast.HOOK_DICTS)  # the ones __call__ reads

@@ -5,15 +5,19 @@ network back other than it went in; a device that does not fit is named, the sam
 import pytest
 import torch
 
+import d2l_utils
 import d2l_utils.cli as cli
 from d2l_utils import (
     History,
     lenet,
+    lenet_modern,
+    load_checkpoint,
     load_data_fashion_mnist,
     load_fashion_mnist_tensors,
     to_unit_range,
     train_ch5,
 )
+from d2l_utils.training import save_checkpoint
 
 # --- no writable state shared with the learner ------------------------------------------------------------
 
@@ -72,3 +76,97 @@ def test_the_cli_catches_ctrl_c_and_reports_the_epochs_done(isolated, fake_dir, 
     monkeypatch.setattr(cli, "train_recipe", interrupted_after_one)
     assert cli.main(["train", "--device", "cpu", "--data-dir", str(fake_dir)]) == 130
     assert "Interrupted after 1 finished epoch(s) of lenet." in capsys.readouterr().err
+
+
+# --- a device that does not fit the network: named, the same way on every machine --------------------------
+
+
+@pytest.mark.parametrize("helper", ["evaluate_accuracy", "predict_ch5", "predict_probabilities",
+                                    "feature_maps", "weight_gradient_norms", "PredictionExplorer"])
+def test_evaluation_helpers_name_a_device_that_is_not_the_networks(helper, fake_iters):
+    """A CPU network and device="cuda": a ValueError naming both, without CUDA, before any work."""
+    _, test_iter = fake_iters
+    images, labels = test_iter.images[:4], test_iter.labels[:4]
+    call = {"evaluate_accuracy": lambda net: d2l_utils.evaluate_accuracy(net, test_iter, "cuda"),
+            "predict_ch5": lambda net: d2l_utils.predict_ch5(net, test_iter, 4, "cuda"),
+            "predict_probabilities": lambda net: d2l_utils.predict_probabilities(net, images, "cuda"),
+            "feature_maps": lambda net: d2l_utils.feature_maps(net, images, "cuda"),
+            "weight_gradient_norms": lambda net: d2l_utils.weight_gradient_norms(
+                net, to_unit_range(images), labels, "cuda"),
+            "PredictionExplorer": lambda net: d2l_utils.PredictionExplorer(net, images, labels, "cuda",
+                                                                            static=True)}[helper]
+    net = lenet()
+    with pytest.raises(ValueError) as err:
+        call(net)
+    message = str(err.value)
+    assert "'cuda'" in message and "cpu" in message and "net.to('cuda')" in message, message
+    assert message.count(". ") == 0 and message.endswith("."), message  # one sentence
+    assert next(net.parameters()).device.type == "cpu"
+
+
+def test_a_device_that_names_the_networks_is_accepted(fake_iters):
+    _, test_iter = fake_iters
+    net = lenet()
+    assert 0 <= d2l_utils.evaluate_accuracy(net, test_iter, "cpu") <= 1
+    assert d2l_utils.predict_probabilities(net, test_iter.images[:3], torch.device("cpu")).shape == (3, 10)
+
+
+# --- checkpoints: the device first, "corrupted" only for what is ------------------------------------------
+
+
+def test_a_checkpoint_saved_on_a_gpu_loads_on_the_cpu(tmp_path, monkeypatch):
+    """Every storage tagged as a CUDA one when saved, as a GPU run writes it."""
+    import torch.serialization
+
+    net = lenet()
+    monkeypatch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+    path = save_checkpoint(net, tmp_path / "gpu.pt", "lenet")
+    monkeypatch.undo()
+    loaded, _ = load_checkpoint(path, "lenet")
+    assert next(loaded.parameters()).device.type == "cpu"
+    assert torch.equal(loaded[0].weight, net[0].weight)
+
+
+def test_a_device_this_machine_lacks_is_named_not_called_corruption(tmp_path):
+    path = save_checkpoint(lenet(), tmp_path / "lenet.pt", "lenet")
+    with pytest.raises(ValueError) as err:
+        load_checkpoint(path, "lenet", "cuda:99")  # no machine has a hundredth GPU
+    message = str(err.value)
+    assert "'cuda:99'" in message and "does not have" in message and "corrupted" not in message, message
+    assert load_checkpoint(path, "lenet", "cpu")[0] is not None  # the file itself is fine
+
+
+# --- diagnostics leave batch norm's running statistics alone -----------------------------------------------
+
+
+def test_weight_gradient_norms_leaves_batch_norm_statistics_alone():
+    torch.manual_seed(0)
+    net = lenet_modern()
+    before = {name: b.clone() for name, b in net.named_buffers()}
+    X, y = torch.rand(8, 1, 28, 28), torch.arange(8)
+    rows = d2l_utils.weight_gradient_norms(net, X, y)
+    assert len(rows) == 5 and all(value > 0 for _, value in rows)
+    for name, b in net.named_buffers():
+        assert torch.equal(b, before[name]), name
+    assert net.training and all(p.grad is None for p in net.parameters())
+
+
+# --- fast.py: no hook skipped if PyTorch renames what it reads ----------------------------------------------
+
+
+def test_fused_forward_fuses_nothing_where_the_hook_dictionaries_are_gone(monkeypatch):
+    """As if a PyTorch release renamed its private hook dictionaries: a hook could be missed, so the
+    fused step is not taken (before, the missing names read as "no hook" and the step skipped hooks)."""
+    import types
+
+    import d2l_utils.fast as fast
+
+    calls = []
+    monkeypatch.setattr(fast.SigmoidAvgPool2, "apply", lambda X: calls.append(X) or X[:, :, ::2, ::2])
+    net = lenet().to(memory_format=torch.channels_last)  # as train_ch5(fast=True) runs it
+    X = torch.rand(2, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    fast.fused_forward(net)(X)
+    assert calls, "the fused step runs where the dictionaries exist"
+    calls.clear()
+    monkeypatch.setattr(fast, "_torch_module", types.SimpleNamespace(), raising=False)
+    assert torch.equal(fast.fused_forward(net)(X), net(X)) and not calls
