@@ -3,19 +3,34 @@ predicted probabilities, confusions, and feature maps."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import islice
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .data import TEXT_LABELS, to_unit_range
+from .data import TEXT_LABELS, Batches, Device, to_unit_range
 from .models import weight_layers
 from .training import device_of, evaluation_mode, given_back, net_device
 
+__all__ = [
+    "confusion_matrix",
+    "feature_maps",
+    "first_steps",
+    "most_confident_mistakes",
+    "most_confused_pairs",
+    "per_class_accuracy",
+    "predict_probabilities",
+    "weight_gradient_norms",
+]
 
-def first_steps(net, train_iter, optimizer, device=None, *, loss=None, steps: int = 20, scheduler=None,
-                saturation: float = 0.05) -> dict:
+
+def first_steps(net: nn.Sequential, train_iter: Batches,
+                optimizer: torch.optim.Optimizer, device: Device | None = None, *,
+                loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, steps: int = 20,
+                scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                saturation: float = 0.05) -> dict[str, list[float] | dict[str, list[float]]]:
     """Train ``net`` for ``steps`` mini-batches on ``device`` (``None``: where its parameters are; a
     device given moves it there, as :func:`~d2l_utils.training.train_ch5` does) and
     record, per step, what each layer does; ``loss`` defaults to cross-entropy, and the network comes
@@ -70,8 +85,10 @@ def first_steps(net, train_iter, optimizer, device=None, *, loss=None, steps: in
     return record
 
 
-def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, device=None, *,
-                          loss=None) -> list[tuple[str, float]]:
+def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                          device: Device | None = None, *,
+                          loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+                          ) -> list[tuple[str, float]]:
     """``(layer, |grad W| / |W|)`` for one batch and each conv/linear layer: how fast each layer's
     weights move relative to their size. ``loss`` defaults to cross-entropy. Used in notebook 05.
 
@@ -97,7 +114,8 @@ def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Te
 
 
 @torch.inference_mode()
-def predict_probabilities(net, images, device=None, *, batch_size: int = 256) -> torch.Tensor:
+def predict_probabilities(net: nn.Module | Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
+                          device: Device | None = None, *, batch_size: int = 256) -> torch.Tensor:
     """Softmax probabilities (N, 10) on the CPU for uint8 or float images, in evaluation mode; the
     network comes back in the mode it went in (the prediction explorer calls it). A ``device`` given
     must be the network's. Used in notebook 07."""
@@ -108,9 +126,10 @@ def predict_probabilities(net, images, device=None, *, batch_size: int = 256) ->
     return torch.cat(probs)
 
 
-def confusion_matrix(labels, predictions, num_classes: int = 10) -> torch.Tensor:
-    """``cm[t, p]`` = number of examples of true class ``t`` predicted as ``p``. Notebook 07 derives
-    it. Used in notebook 07."""
+def confusion_matrix(predictions: Sequence[int] | torch.Tensor, labels: Sequence[int] | torch.Tensor,
+                     num_classes: int = 10) -> torch.Tensor:
+    """``cm[t, p]`` = number of examples of true class ``t`` predicted as ``p``, from what the model
+    made and then the truth (the package's order). Notebook 07 derives it. Used in notebook 07."""
     labels, predictions = torch.as_tensor(labels), torch.as_tensor(predictions)
     return torch.bincount(labels * num_classes + predictions,
                           minlength=num_classes ** 2).reshape(num_classes, num_classes)
@@ -133,7 +152,8 @@ def most_confused_pairs(cm: torch.Tensor, k: int = 5) -> list[tuple[str, str, in
     return [(TEXT_LABELS[int(i) // n], TEXT_LABELS[int(i) % n], int(v)) for v, i in zip(values, flat)]
 
 
-def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
+def most_confident_mistakes(probabilities: torch.Tensor, labels: Sequence[int] | torch.Tensor,
+                            k: int = 10) -> torch.Tensor:
     """Indices of the ``k`` wrong predictions with the highest predicted probability. Used in notebook 07."""
     confidence, predicted = probabilities.max(dim=1)
     wrong = torch.nonzero(predicted != torch.as_tensor(labels)).flatten()
@@ -141,7 +161,8 @@ def most_confident_mistakes(probabilities, labels, k: int = 10) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def feature_maps(net: nn.Sequential, images, device=None) -> dict[str, torch.Tensor]:
+def feature_maps(net: nn.Sequential, images: torch.Tensor,
+                 device: Device | None = None) -> dict[str, torch.Tensor]:
     """The outputs of every convolution for a batch of images, ``{"conv1": (N, C, H, W), ...}``,
     named as in :func:`~d2l_utils.models.weight_layers`, in evaluation mode. A ``device`` given must
     be the network's. Used in notebook 07."""

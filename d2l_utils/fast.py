@@ -14,6 +14,11 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn.modules import module as _torch_module
 
+__all__ = [
+    "SigmoidAvgPool2",
+    "fused_forward",
+]
+
 
 class SigmoidAvgPool2(torch.autograd.Function):
     """``avg_pool2d(sigmoid(x), 2)`` for a batch ``x`` of even height and width."""

@@ -7,10 +7,9 @@ network a helper builds); no helper moves a network unless it is given a device.
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
 import time
-import zipfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,9 +17,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import TensorBatches, get_fashion_mnist_labels
+from .data import Batches, Device, TensorBatches, get_fashion_mnist_labels
 from .fast import fused_forward
-from .models import MODELS, init_weights
+from .models import init_weights
+
+__all__ = [
+    "CheckpointError",
+    "History",
+    "evaluate_accuracy",
+    "predict_ch5",
+    "train_ch5",
+    "try_gpu",
+]
 
 # Evaluation batches (fast=True) as large as training batches: batches of 1,024 are barely faster per
 # image on a CPU (notebook 08, exercise 1) but raise the kernel's peak memory by 40-50 MB
@@ -45,7 +53,7 @@ def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
     return X.to(device, memory_format=_layout(device, fast)) if X.dim() == 4 else X.to(device)
 
 
-def net_device(net, device=None) -> torch.device:
+def net_device(net: nn.Module | Callable, device: Device | None = None) -> torch.device:
     """``device`` if given, else the device of ``net``'s parameters (the CPU for a network without
     any, or for a plain function): what ``device=None`` means in every helper of the package."""
     if device is not None:
@@ -62,7 +70,8 @@ def _same_device(given: torch.device, actual: torch.device) -> bool:
     return given.index is None or given.index == (actual.index or 0)
 
 
-def device_of(net, device=None, helper: str = "this helper") -> torch.device:
+def device_of(net: nn.Module | Callable, device: Device | None = None,
+              helper: str = "this helper") -> torch.device:
     """The device an evaluation helper runs ``net`` on: where its parameters are. A ``device`` given
     must name that device: evaluation never moves a network, so a mismatch raises ``ValueError``
     naming both devices and the fix, before any work (the same on every machine)."""
@@ -111,7 +120,9 @@ def evaluation_mode(net):
         yield net.eval() if isinstance(net, nn.Module) else net
 
 
-def evaluate_accuracy(net, data_iter, device=None, *, fast: bool = True) -> float:
+def evaluate_accuracy(net: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+                      data_iter: Batches, device: Device | None = None, *,
+                      fast: bool = True) -> float:
     """Fraction of correctly classified examples, in evaluation mode and without gradients (d2l's
     helper; notebook 05 writes it out). ``net`` may be any callable; it comes back in the mode it went
     in. It runs where ``net``'s parameters are: a ``device`` given must be that one (a different one
@@ -146,18 +157,24 @@ class History:
     def __len__(self) -> int:
         return len(self.loss)
 
-    def epoch(self, i: int) -> dict:
+    def epoch(self, i: int) -> dict[str, float]:
         """Epoch ``i`` (0-based) as a dict with keys epoch, loss, train_acc, test_acc, sec."""
         return {"epoch": i + 1, "loss": self.loss[i], "train_acc": self.train_acc[i],
                 "test_acc": self.test_acc[i], "sec": self.sec[i]}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, list[float] | bool]:
         return asdict(self)
 
 
-def train_ch5(net, train_iter, test_iter, num_epochs, lr, device=None, *, loss=None, optimizer=None,
-              scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
-              verbose=True, on_epoch=None, history=None) -> History:
+def train_ch5(net: nn.Module, train_iter: Batches, test_iter: Batches, num_epochs: int, lr: float | None,
+              device: Device | None = None, *,
+              loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+              optimizer: torch.optim.Optimizer | None = None,
+              scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+              augment: Callable[[torch.Tensor], torch.Tensor] | None = None, init: bool = False,
+              fast: bool = True, progress: bool = False, plot: bool = False, verbose: bool = True,
+              on_epoch: Callable[[dict[str, float]], object] | None = None,
+              history: History | None = None) -> History:
     """Train ``net`` on ``device`` (``None``: where its parameters are; a device given moves it there,
     as d2l's ``train_ch6`` does) and print, per epoch, the mean
     loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
@@ -278,15 +295,16 @@ def _update_live_plot(history, live):
     return live
 
 
-def predict_ch5(net, test_iter, n: int = 10, device=None):
-    """Predict the first ``n`` test images and draw them on a grid of five columns, titled with the
-    predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
+def predict_ch5(net: nn.Module, data_iter: Batches, n: int = 10,
+                device: Device | None = None) -> tuple[list[str], list[str]]:
+    """Predict the first ``n`` images of ``data_iter`` and draw them on a grid of five columns, titled
+    with the predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
     (d2l's helper). A ``device`` given must be the network's (:func:`evaluate_accuracy`).
     Used in notebook 05."""
     from .plots import show_predictions
 
     device = device_of(net, device, "predict_ch5")
-    X, y = next(iter(test_iter))
+    X, y = next(iter(data_iter))
     X, y = X[:n], y[:n]
     with evaluation_mode(net), torch.inference_mode():
         preds = net(X.to(device)).argmax(dim=1).cpu()
@@ -352,60 +370,3 @@ def save_checkpoint(net, path, model: str, history: History | None = None, **met
         tmp.unlink(missing_ok=True)
         raise
     return path
-
-
-def _first_line(err: Exception) -> str:
-    """The first sentence of an exception's message (PyTorch's can run on for lines)."""
-    return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
-
-
-def _available(device: torch.device) -> bool:
-    """Whether this machine has ``device`` (the CPU always; a CUDA device by its index; Apple's MPS)."""
-    if device.type == "cuda":
-        return torch.cuda.device_count() > (device.index or 0)
-    if device.type == "mps":
-        return torch.backends.mps.is_available()
-    return device.type == "cpu"
-
-
-def load_checkpoint(path, model: str | None = None, device=None):
-    """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
-    file cannot run code) on ``device`` (``None``: the CPU). With ``model``, the file must hold that
-    model. Returns ``(net, payload)`` with ``net`` in evaluation mode; a missing, truncated or foreign
-    file raises :class:`CheckpointError` naming the file and the fix. The weights are read onto
-    ``device`` whatever device they were saved from, so a checkpoint written on a GPU loads on a
-    machine without one; a ``device`` this machine lacks raises ``ValueError`` before the file is read."""
-    path, device = Path(path), torch.device("cpu" if device is None else device)
-    if not _available(device):
-        raise ValueError(f"load_checkpoint got device={str(device)!r}, which this machine does not have: "
-                         "leave device out to load onto the CPU, or pass d2l_utils.try_gpu() for the "
-                         "best device this machine has.")
-    if not path.is_file():
-        raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
-                              "`make checkpoints` in the collection's folder (or call "
-                              "d2l_utils.checkpoint_or_train, which trains it when it is missing).")
-    try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"The checkpoint {path} is truncated or corrupted (PyTorch says: "
-                              f"{_first_line(err)}). {CHECKPOINT_FIX}") from None
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(f"The checkpoint {path} holds Python objects besides weights, so it cannot "
-                              f"be read with weights only ({_first_line(err)}). Load only "
-                              f"files you trust, and then not with this helper. {CHECKPOINT_FIX}") from None
-    if not (isinstance(payload, dict) and payload.get("model") in MODELS and "state_dict" in payload):
-        found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"The checkpoint {path} is not one of d2l_utils' checkpoints (it holds "
-                              f"{found!r}; expected a dict naming one of {sorted(MODELS)}). {CHECKPOINT_FIX}")
-    if model is not None and payload["model"] != model:
-        raise CheckpointError(f"The checkpoint {path} holds a {payload['model']!r} network, not the "
-                              f"{model!r} network asked for. Pass the right file. {CHECKPOINT_FIX}")
-    net = MODELS[payload["model"]]()
-    try:
-        net.load_state_dict(payload["state_dict"])
-    except RuntimeError as err:
-        detail = (str(err).splitlines() + [""])[1].strip() or str(err)
-        raise CheckpointError(f"The weights in {path} do not fit the {payload['model']!r} network "
-                              f"({detail[:200]}). {CHECKPOINT_FIX}") from None
-    net.to(device).eval()
-    return net, payload

@@ -7,6 +7,7 @@ import torch
 
 import d2l_utils
 import d2l_utils.cli as cli
+import d2l_utils.recipes as recipes
 from d2l_utils import (
     History,
     lenet,
@@ -170,3 +171,43 @@ def test_fused_forward_fuses_nothing_where_the_hook_dictionaries_are_gone(monkey
     calls.clear()
     monkeypatch.setattr(fast, "_torch_module", types.SimpleNamespace(), raising=False)
     assert torch.equal(fast.fused_forward(net)(X), net(X)) and not calls
+
+
+# --- the caller's random stream is left alone; the checkpoint says what was used ----------------------------
+
+
+def _next_draws_after(action) -> torch.Tensor:
+    torch.manual_seed(123)
+    action()
+    return torch.rand(4)
+
+
+def test_checkpoint_or_train_leaves_the_callers_random_stream_alone(isolated, fake_dir, tmp_path,
+                                                                    monkeypatch):
+    """Whether the checkpoint had to be trained or was only loaded, the next draws are the same."""
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(fake_dir))
+    untouched = _next_draws_after(lambda: None)
+    path = tmp_path / "lenet.pt"
+    trained = _next_draws_after(lambda: d2l_utils.checkpoint_or_train(path, "lenet", 1, batch_size=32))
+    loaded = _next_draws_after(lambda: d2l_utils.checkpoint_or_train(path, "lenet", 1, batch_size=32))
+    assert torch.equal(trained, untouched) and torch.equal(loaded, untouched)
+
+
+def test_train_recipe_and_the_ablation_leave_the_callers_random_stream_alone(isolated, fake_dir,
+                                                                             fake_iters):
+    untouched = _next_draws_after(lambda: None)
+    recipe = _next_draws_after(lambda: recipes.train_recipe("lenet", 1, batch_size=32, seed=5,
+                                                              root=fake_dir, verbose=False))
+    train_iter, test_iter = fake_iters
+    rows = _next_draws_after(lambda: d2l_utils.ablation(d2l_utils.subset(train_iter, 16), test_iter, 1,
+                                                        rows=(("classic", {}),)))
+    assert torch.equal(recipe, untouched) and torch.equal(rows, untouched)
+
+
+def test_the_checkpoint_holds_the_learning_rate_used(isolated, fake_dir, tmp_path):
+    for lr in (None, 0.5):
+        path = tmp_path / f"lenet-{lr}.pt"
+        recipes.train_recipe("lenet", 1, batch_size=32, lr=lr, root=fake_dir, save=path, verbose=False)
+        saved = load_checkpoint(path, model="lenet")[1]["meta"]["lr"]
+        assert saved is not None, "the recipe's own learning rate was used, and must be saved"
+        assert saved == (recipes.RECIPES["lenet"].lr if lr is None else lr)
