@@ -37,17 +37,18 @@ def first_steps(net: nn.Sequential, train_iter: Batches,
     back in the mode and memory layout it went in. Used in notebook 06.
 
     Returns a dict of per-step lists: ``loss``; ``grad[name]``, the mean absolute gradient of each
-    conv/linear layer's weights; ``saturated[name]``, the fraction of each sigmoid's outputs that
-    lie within ``saturation`` of 0 or 1 (where its slope s(1 - s) is below about ``saturation``);
-    ``slope[name]``, the mean slope s(1 - s) of each sigmoid (at most 0.25: the factor by which
-    it scales the gradient passing back through it); ``dead[name]``, the fraction of each ReLU's
-    outputs that are exactly zero (no gradient flows back through them).
-    Activation statistics carry the name of the conv/linear layer that feeds the nonlinearity.
+    conv/linear layer's weights (frozen ones left out); ``saturated[name]``, the fraction of each
+    sigmoid's outputs that lie within ``saturation`` of 0 or 1 (where its slope s(1 - s) is below about
+    ``saturation``); ``slope[name]``, the mean slope s(1 - s) of each sigmoid (at most 0.25: the factor
+    by which it scales the gradient passing back through it); ``dead[name]``, the fraction of each
+    ReLU's outputs that are exactly zero (no gradient flows back through them). Activation statistics
+    carry the name of the conv/linear layer that feeds the nonlinearity.
     """
     loss = loss if loss is not None else nn.CrossEntropyLoss()
     device = net_device(net, device)
     names = weight_layers(net)
-    record = {"loss": [], "grad": {n: [] for n, _ in names}, "saturated": {}, "slope": {}, "dead": {}}
+    trained = [(n, m) for n, m in names if m.weight.requires_grad]  # a frozen layer has no gradient
+    record = {"loss": [], "grad": {n: [] for n, _ in trained}, "saturated": {}, "slope": {}, "dead": {}}
     owner, current = {}, None
     for layer in net:  # the nonlinearity after each conv/linear layer carries that layer's name
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -73,7 +74,7 @@ def first_steps(net: nn.Sequential, train_iter: Batches,
                 batch_loss = loss(net(X), y)
                 optimizer.zero_grad()
                 batch_loss.backward()
-                for name, layer in names:
+                for name, layer in trained:
                     record["grad"][name].append(float(layer.weight.grad.abs().mean()))
                 optimizer.step()
                 if scheduler is not None:
@@ -90,7 +91,8 @@ def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Te
                           loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
                           ) -> list[tuple[str, float]]:
     """``(layer, |grad W| / |W|)`` for one batch and each conv/linear layer: how fast each layer's
-    weights move relative to their size. ``loss`` defaults to cross-entropy. Used in notebook 05.
+    weights move relative to their size (layers whose weights are frozen, ``requires_grad=False``, are
+    left out). ``loss`` defaults to cross-entropy. Used in notebook 05.
 
     The network runs in training mode, as a training step would (batch norm normalises with the
     batch's own statistics, so the gradients are those training follows), and is given back as it
@@ -99,7 +101,7 @@ def weight_gradient_norms(net: nn.Module, images: torch.Tensor, labels: torch.Te
     evaluation mode would give other gradients. A ``device`` given must be the network's."""
     loss = loss if loss is not None else nn.CrossEntropyLoss()
     device = device_of(net, device, "weight_gradient_norms")
-    layers = weight_layers(net)
+    layers = [(n, m) for n, m in weight_layers(net) if m.weight.requires_grad]  # frozen ones do not move
     buffers = [(b, b.clone()) for b in net.buffers()]  # batch norm's running statistics and counts
     with given_back(net), torch.enable_grad():
         try:

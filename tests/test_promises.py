@@ -211,3 +211,138 @@ def test_the_checkpoint_holds_the_learning_rate_used(isolated, fake_dir, tmp_pat
         saved = load_checkpoint(path, model="lenet")[1]["meta"]["lr"]
         assert saved is not None, "the recipe's own learning rate was used, and must be saved"
         assert saved == (recipes.RECIPES["lenet"].lr if lr is None else lr)
+
+
+# --- no helper changes its arguments ----------------------------------------------------------------------
+
+
+def _networks():
+    """Networks in the states a learner hands over: each mode, each memory layout, a frozen layer."""
+    torch.manual_seed(0)
+    classic = lenet()  # training mode, NCHW
+    modern = lenet_modern().eval().to(memory_format=torch.channels_last)
+    modern(torch.rand(4, 1, 28, 28))  # (evaluation mode: the running statistics stay at their start)
+    frozen = lenet_modern()
+    with torch.no_grad():
+        for m in frozen.modules():
+            if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d):
+                m.running_mean.uniform_(-0.1, 0.1)  # statistics a trained network would have
+    frozen[1].weight.requires_grad_(False)
+    frozen[1].weight.grad = torch.ones_like(frozen[1].weight)  # a gradient left by the learner
+    frozen[7].eval()  # one layer in evaluation mode, the rest training
+    return {"lenet, training, NCHW": classic, "lenet_modern, evaluation, channels-last": modern,
+            "lenet_modern, mixed modes, a frozen layer with a gradient": frozen}
+
+
+def _network_state(net):
+    tensors = dict(net.named_parameters()) | dict(net.named_buffers())
+    return {"values": {n: t.detach().clone() for n, t in tensors.items()},
+            "strides": {n: t.stride() for n, t in tensors.items()},
+            "requires_grad": {n: p.requires_grad for n, p in net.named_parameters()},
+            "grads": {n: None if p.grad is None else (p.grad.clone(), p.grad.stride())
+                      for n, p in net.named_parameters()},
+            "modes": [m.training for m in net.modules()]}
+
+
+def _same_state(before, after):
+    assert before["values"].keys() == after["values"].keys()
+    for name, value in before["values"].items():
+        assert torch.equal(value, after["values"][name]), f"{name} changed"
+    assert before["strides"] == after["strides"], "memory layout changed"
+    assert before["requires_grad"] == after["requires_grad"] and before["modes"] == after["modes"]
+    for name, grad in before["grads"].items():
+        other = after["grads"][name]
+        assert (grad is None) == (other is None), f"{name}.grad appeared or vanished"
+        if grad is not None:
+            assert torch.equal(grad[0], other[0]) and grad[1] == other[1], f"{name}.grad changed"
+
+
+def _batches():
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (12, 1, 28, 28), dtype=torch.uint8, generator=g)
+    return d2l_utils.TensorBatches(images, torch.arange(12) % 10, 4)
+
+
+# Each helper that takes a network, called as a notebook does (the data made fresh for each call).
+USES_A_NETWORK = {
+    "evaluate_accuracy": lambda net, it: d2l_utils.evaluate_accuracy(net, it),
+    "evaluate_accuracy(fast=False)": lambda net, it: d2l_utils.evaluate_accuracy(net, it, fast=False),
+    "predict_ch5": lambda net, it: d2l_utils.predict_ch5(net, it, 4),
+    "predict_probabilities": lambda net, it: d2l_utils.predict_probabilities(net, it.images, batch_size=5),
+    "feature_maps": lambda net, it: d2l_utils.feature_maps(net, it.images[:3]),
+    "weight_gradient_norms": lambda net, it: d2l_utils.weight_gradient_norms(
+        net, to_unit_range(it.images[:8]), it.labels[:8]),
+    "PredictionExplorer": lambda net, it: d2l_utils.PredictionExplorer(net, it.images, it.labels, static=True
+                                                                        ).figure(),
+    "count_parameters": lambda net, it: d2l_utils.count_parameters(net),
+    "parameter_table": lambda net, it: d2l_utils.parameter_table(net),
+    "weight_layers": lambda net, it: d2l_utils.weight_layers(net),
+    "modern_setup": lambda net, it: d2l_utils.modern_setup(net, 2, len(it)),
+}
+
+
+@pytest.mark.parametrize("network", list(_networks()))
+@pytest.mark.parametrize("helper", list(USES_A_NETWORK))
+def test_no_helper_changes_the_network_or_the_data_it_is_given(helper, network):
+    import matplotlib.pyplot as plt
+
+    net, data = _networks()[network], _batches()
+    before, images, labels = _network_state(net), data.images.clone(), data.labels.clone()
+    USES_A_NETWORK[helper](net, data)
+    plt.close("all")
+    _same_state(before, _network_state(net))
+    assert torch.equal(data.images, images) and torch.equal(data.labels, labels)
+
+
+@pytest.mark.parametrize("network", list(_networks()))
+@pytest.mark.parametrize("trainer", ["train_ch5", "train_ch5(fast=False)", "first_steps"])
+def test_training_gives_the_network_back_as_it_went_in_but_for_its_weights(trainer, network):
+    net, data = _networks()[network], _batches()
+    before, images = _network_state(net), data.images.clone()
+    if trainer == "first_steps":
+        d2l_utils.first_steps(net, data, torch.optim.SGD(net.parameters(), lr=0.01), steps=2)
+    else:
+        train_ch5(net, data, data, 1, 0.01, fast=trainer == "train_ch5", verbose=False)
+    after = _network_state(net)
+    assert after["strides"] == before["strides"] and after["modes"] == before["modes"]
+    assert after["requires_grad"] == before["requires_grad"]
+    frozen = [n for n, p in net.named_parameters() if not p.requires_grad]
+    assert all(torch.equal(before["values"][n], after["values"][n]) for n in frozen)  # no gradient: no step
+    assert torch.equal(data.images, images)
+
+
+TENSORS_IN = {
+    "to_unit_range": lambda t: to_unit_range(t["images"]),
+    "confusion_matrix": lambda t: d2l_utils.confusion_matrix(t["predictions"], t["labels"]),
+    "per_class_accuracy": lambda t: d2l_utils.per_class_accuracy(t["cm"]),
+    "most_confused_pairs": lambda t: d2l_utils.most_confused_pairs(t["cm"], 3),
+    "most_confident_mistakes": lambda t: d2l_utils.most_confident_mistakes(t["probabilities"], t["labels"]),
+    "get_fashion_mnist_labels": lambda t: d2l_utils.get_fashion_mnist_labels(t["labels"]),
+    "random_hflip": lambda t: d2l_utils.random_hflip(t["floats"]),
+    "subset": lambda t: list(d2l_utils.subset(d2l_utils.TensorBatches(t["images"], t["labels"], 4), 8)),
+    "show_images": lambda t: d2l_utils.show_images(t["images"][:4], 2, 2),
+    "show_fashion_mnist": lambda t: d2l_utils.show_fashion_mnist(t["images"][:3], t["labels"][:3]),
+    "show_maps": lambda t: d2l_utils.show_maps(list(t["floats"][:2]), ["a", "b"], signed=True),
+    "plot_channels": lambda t: d2l_utils.plot_channels(t["images"][:2], t["floats"][:2], "maps"),
+    "plot_flattened_neighbours": lambda t: d2l_utils.plot_flattened_neighbours(t["images"][0], 5, 5),
+    "plot_confusion_matrix": lambda t: d2l_utils.plot_confusion_matrix(t["cm"]),
+    "DatasetBrowser": lambda t: d2l_utils.DatasetBrowser(t["images"], t["labels"], static=True).figure(),
+    "ConvExplorer": lambda t: d2l_utils.ConvExplorer(t["floats"][0], static=True).figure(),
+}
+
+
+@pytest.mark.parametrize("helper", list(TENSORS_IN))
+def test_no_helper_changes_the_tensors_it_is_given(helper):
+    import matplotlib.pyplot as plt
+
+    g = torch.Generator().manual_seed(1)
+    probabilities = torch.rand(12, 10, generator=g).softmax(dim=1)
+    tensors = {"images": torch.randint(0, 256, (12, 1, 28, 28), dtype=torch.uint8, generator=g),
+               "floats": torch.rand(12, 1, 28, 28, generator=g), "labels": torch.arange(12) % 10,
+               "probabilities": probabilities, "predictions": probabilities.argmax(dim=1),
+               "cm": torch.randint(0, 9, (10, 10), generator=g)}
+    kept = {name: (t.clone(), t.stride()) for name, t in tensors.items()}
+    TENSORS_IN[helper](tensors)
+    plt.close("all")
+    for name, (value, stride) in kept.items():
+        assert torch.equal(tensors[name], value) and tensors[name].stride() == stride, name
