@@ -11,12 +11,12 @@ Each row adds one change to the row above (notebook 08 teaches each of them):
 5. torch.compile: row 4's network compiled; its first epoch (compilation included) and its second
    (steady state) are reported separately.
 
-Every row uses the same model, initialisation and hyper-parameters (SGD, lr 0.9, batch 256); an epoch
-is one pass over the 60,000 training images plus the test accuracy. Each epoch runs in a fresh
-Python process, as in a learner's new kernel. Each clock starts once the data set is opened and
-PyTorch's one-off lazy imports are done. Rows alternate their order between repeats, so that a noisy
-machine hurts all alike; medians and their ratios to the textbook row are printed, then the peak
-memory (RSS) of a 2-epoch CLI run.
+Every row uses the same model, initialisation and hyper-parameters (SGD at the classic recipe's
+learning rate, batch 256); an epoch is one pass over the 60,000 training images plus the test
+accuracy. Each epoch runs in a fresh Python process, as in a learner's new kernel. Each clock starts
+once the data set is opened and PyTorch's one-off lazy imports are done. Rows alternate their order
+between repeats, so that a noisy machine hurts all alike; medians and their ratios to the textbook
+row are printed, then the peak memory (RSS) of a 2-epoch CLI run.
 
     python benchmarks/epoch.py [--repeats 3] [--skip-compile] [--skip-memory]
 """
@@ -44,6 +44,8 @@ import d2l_utils.training
 STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
+LR = d2l_utils.RECIPES["lenet"].lr  # the classic recipe's learning rate, from the recipe table
+
 
 def textbook_dataset_root() -> Path:
     """torchvision wants uncompressed files in ROOT/FashionMNIST/raw: copy ours there once."""
@@ -70,7 +72,7 @@ def textbook_epoch(root: Path) -> list[float]:
     start = time.perf_counter()
     net = d2l_utils.lenet()
     net.apply(d2l_utils.init_weights)
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.9)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
     loss = nn.CrossEntropyLoss()
     net.train()
     loss_sum, train_correct = 0.0, 0
@@ -102,7 +104,7 @@ def d2l_utils_epochs(fast: bool, fused: bool = True, compiled: bool = False, epo
     if compiled:
         net.apply(d2l_utils.init_weights)
         net = torch.compile(net)
-    history = d2l_utils.train_ch5(net, train_iter, test_iter, epochs, 0.9, "cpu", fast=fast,
+    history = d2l_utils.train_ch5(net, train_iter, test_iter, epochs, LR, "cpu", fast=fast,
                                   init=not compiled, verbose=False)
     history.sec[0] += (time.perf_counter() - start) - sum(history.sec)  # model building counts too
     return history.sec

@@ -12,7 +12,12 @@ import torch
 from .data import DataError, find_data_dir, load_fashion_mnist_tensors
 from .doctor import diagnose
 from .recipes import RECIPES, train_recipe
-from .training import CheckpointError, check_writable, try_gpu
+from .training import CheckpointError, History, check_writable, try_gpu
+
+__all__ = [
+    "build_parser",
+    "main",
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,16 +62,22 @@ def _save_path(text: str):
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _each_recipe(field: str) -> str:
+    """What the recipe table says for each recipe, as "10 for lenet and 8 for lenet-modern"."""
+    parts = [f"{getattr(recipe, field)} for {name}" for name, recipe in RECIPES.items()]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m d2l_utils", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser("train", help="train a LeNet on Fashion-MNIST")
     train.add_argument("--model", choices=sorted(RECIPES), default="lenet")
     train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="default: the recipe's, 10 for lenet and 8 for lenet-modern")
+                       help="default: the recipe's, " + _each_recipe("epochs"))
     train.add_argument("--batch-size", type=_positive_int, default=256)
     train.add_argument("--lr", type=_positive_float, default=None,
-                       help="learning rate (default: the recipe's, 0.9 for lenet)")
+                       help="learning rate (default: the recipe's, " + _each_recipe("lr") + ")")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     train.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
@@ -91,7 +102,7 @@ def _device_name(text: str) -> str:
     return text
 
 
-def _check_data(args) -> int:
+def _check_data(args: argparse.Namespace) -> int:
     folder = find_data_dir(args.data_dir, download=not args.no_download)
     tensors = load_fashion_mnist_tensors(folder)
     counts = ", ".join(f"{len(labels)} {split}" for split, (_, labels) in tensors.items())
@@ -99,26 +110,30 @@ def _check_data(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    def emit(record):
+    def emit(record: dict[str, float]) -> None:
         print(json.dumps(record), flush=True)
 
     if args.command == "doctor":
         report = diagnose(args.device)
         print(report.text(args.verbose))
         return 0 if report.ok else 1
+    history = History()  # filled as the epochs finish, so that Ctrl-C can report them
     try:
         if args.command == "data":
             return _check_data(args)
-        _, history = train_recipe(args.model, args.epochs, args.batch_size, args.seed, args.device,
-                                  root=args.data_dir, lr=args.lr, save=args.save,
-                                  progress=sys.stderr.isatty(), verbose=not args.json,
-                                  on_epoch=emit if args.json else None)
+        train_recipe(args.model, args.epochs, batch_size=args.batch_size, seed=args.seed, lr=args.lr,
+                     device=args.device, root=args.data_dir, save=args.save, progress=sys.stderr.isatty(),
+                     verbose=not args.json, on_epoch=emit if args.json else None, history=history)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"Interrupted after {len(history)} finished epoch(s) of {args.model}"
+              f"{'; nothing was saved' if args.save else ''}.", file=sys.stderr)
+        return 130
     if args.save:
         print(f"saved {args.save}", file=sys.stderr)
-    return 130 if history.interrupted else 0
+    return 0

@@ -166,7 +166,9 @@ class Quiz:
         """Print the feedback for option ``letter`` of question ``question`` (counted from 1)."""
         key, n = str(letter).strip().upper(), len(self.questions)
         if not 1 <= question <= n or key not in self.questions[question - 1]["options"]:
-            raise ValueError(f"there is no option {letter!r} of question {question}: choose 1 to {n}, A to D")
+            options = ", ".join(self.questions[question - 1]["options"]) if 1 <= question <= n else "A"
+            raise ValueError(f"There is no option {letter!r} of question {question}: choose a question "
+                             f"from 1 to {n} and one of its options ({options}).")
         print(_feedback(self.questions[question - 1], key))
 
 

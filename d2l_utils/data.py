@@ -18,10 +18,23 @@ import gzip
 import math
 import os
 import zlib
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+__all__ = [
+    "TEXT_LABELS",
+    "DataError",
+    "TensorBatches",
+    "find_data_dir",
+    "get_fashion_mnist_labels",
+    "load_data_fashion_mnist",
+    "load_fashion_mnist_tensors",
+    "subset",
+    "to_unit_range",
+]
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 TEXT_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -39,6 +52,12 @@ HOW_TO_GET_DATA = (
     "t10k-labels-idx1-ubyte.gz, compressed or not); (3) connect to the network once so "
     "torchvision can download them into the cache folder {cache}."
 )
+
+
+# The types the helpers' signatures name: a device or its name ("cpu", "cuda:0"), and what a training
+# or evaluation loop reads, batches of (images, labels) such as a TensorBatches or a DataLoader.
+Device = torch.device | str
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
 class DataError(RuntimeError):
@@ -179,16 +198,23 @@ def _load_folder(folder: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     return {split: _read_split(folder, split) for split in SPLITS}
 
 
-def load_fashion_mnist_tensors(root=None, download: bool = True):
-    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,),
-    read once per folder and kept. Used in notebook 01."""
-    return _load_folder(find_data_dir(root, download).resolve())
+def load_fashion_mnist_tensors(root: str | os.PathLike | None = None,
+                               download: bool = True) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """``{"train": (images, labels), "test": (...)}`` as ``uint8`` (N, 1, 28, 28) and ``int64`` (N,).
+    The files are read once per folder and kept; every call returns new tensors copied from what was
+    kept (about 55 MB, a few milliseconds), so that a change to them never reaches a later call.
+    Used in notebook 01."""
+    kept = _load_folder(find_data_dir(root, download).resolve())
+    return {split: (images.clone(), labels.clone()) for split, (images, labels) in kept.items()}
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """``float32`` images: bytes (0..255) are scaled to [0, 1], float images are kept as they are;
-    wherever images enter a network (batches, explorers, predictions). Used in notebook 04."""
-    return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
+    """New ``float32`` images: bytes (0..255) are scaled to [0, 1], float images keep their values;
+    wherever images enter a network (batches, explorers, predictions). Always a new tensor, never
+    ``images`` itself, so changing the result leaves ``images`` as it was. Used in notebook 04."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(255)
+    return images.to(torch.float32, copy=True)
 
 
 class TensorBatches:
@@ -202,11 +228,15 @@ class TensorBatches:
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                 shuffle: bool = False, resize: int | None = None):
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive whole number, not {batch_size!r}")
+                 shuffle: bool = False, resize: int | None = None) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+            raise TypeError(f"TensorBatches got batch_size={batch_size!r}, which is not a whole number: "
+                            "pass an int such as 256.")
+        if batch_size < 1:
+            raise ValueError(f"TensorBatches got batch_size={batch_size}: pass a batch size of at least 1.")
         if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+            raise ValueError(f"TensorBatches got {len(images)} images but {len(labels)} labels: pass one "
+                             "label per image.")
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.resize = batch_size, shuffle, resize
         self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)
@@ -214,7 +244,7 @@ class TensorBatches:
     def __len__(self) -> int:
         return math.ceil(len(self.labels) / self.batch_size)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)
         order = torch.randperm(n) if self.shuffle else None
         for start in range(0, n, self.batch_size):
@@ -235,7 +265,8 @@ def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> Ten
                          shuffle=shuffle, resize=data_iter.resize)
 
 
-def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=None):
+def load_data_fashion_mnist(batch_size: int, resize: int | None = None,
+                            root: str | os.PathLike | None = None) -> tuple[TensorBatches, TensorBatches]:
     """Return ``(train_iter, test_iter)`` over Fashion-MNIST; training batches are shuffled (d2l's
     helper of the same name, without the per-image ``DataLoader``). Used in notebooks 04, 05, 06, 07, 08
     and 09."""
@@ -245,6 +276,6 @@ def load_data_fashion_mnist(batch_size: int, resize: int | None = None, root=Non
     return train_iter, test_iter
 
 
-def get_fashion_mnist_labels(labels) -> list[str]:
+def get_fashion_mnist_labels(labels: Iterable[int] | torch.Tensor) -> list[str]:
     """Class names of numeric labels (a tensor or any iterable of ints); d2l's helper. Used in notebook 04."""
     return [TEXT_LABELS[int(i)] for i in labels]

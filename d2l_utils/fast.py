@@ -12,6 +12,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+from torch.nn.modules import module as _torch_module
+
+__all__ = [
+    "SigmoidAvgPool2",
+    "fused_forward",
+]
 
 
 class SigmoidAvgPool2(torch.autograd.Function):
@@ -52,13 +58,20 @@ def _fusable(first: nn.Module, second: nn.Module) -> bool:
             and second.divisor_override is None)
 
 
-def _hooked(modules) -> bool:
-    """Whether a hook is registered on any of ``modules``, or on every module (a global hook)."""
-    from torch.nn.modules import module as m
+# PyTorch has no public way to ask whether a hook is registered: these are the dictionaries that
+# ``Module.__call__`` itself reads (tests/test_fast.py fails on a PyTorch release that renames them).
+HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
 
-    kinds = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
-    return any(getattr(m, "_global" + kind, None) for kind in kinds) or any(
-        getattr(module, kind, None) for module in modules for kind in kinds)
+
+def _hooked(modules) -> bool:
+    """Whether a hook is registered on any of ``modules``, or on every module (a global hook). Where
+    PyTorch lacks one of the dictionaries read, every module counts as hooked: nothing is fused
+    (slower, never wrong)."""
+    try:
+        return any(getattr(_torch_module, "_global" + kind) for kind in HOOK_DICTS) or any(
+            getattr(module, kind) for module in modules for kind in HOOK_DICTS)
+    except AttributeError:
+        return True
 
 
 def fused_forward(net: nn.Module):

@@ -7,6 +7,11 @@ Outside that range nothing stops: the learner reads one plain sentence, which fa
 
 from __future__ import annotations
 
+__all__ = [
+    "expect",
+    "measured",
+]
+
 _AFTER_A_CHANGE = ("That is expected if you changed something above; if you changed nothing, "
                    "re-run the notebook from the top (Kernel > Restart and Run All).")
 
@@ -22,7 +27,7 @@ def measured(what: str, value: float, low: float, high: float, fmt: str = ".2f",
     return value
 
 
-def expect(holds, claim: str) -> bool:
+def expect(holds: object, claim: str) -> bool:
     """Print nothing when ``holds`` is true; otherwise one sentence saying that this run does not show
     ``claim`` (what the text says), and that a change of settings explains it. Returns ``bool(holds)``."""
     if not holds:

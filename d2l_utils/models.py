@@ -3,7 +3,18 @@ between them."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
+
+__all__ = [
+    "Normalize",
+    "count_parameters",
+    "init_weights",
+    "lenet",
+    "lenet_modern",
+    "parameter_table",
+    "weight_layers",
+]
 
 
 def lenet() -> nn.Sequential:
@@ -66,11 +77,11 @@ class Normalize(nn.Module):
     """Standardise inputs with fixed statistics, so that callers keep feeding [0, 1] images.
     Used in notebook 04."""
 
-    def __init__(self, mean: float = FASHION_MNIST_MEAN, std: float = FASHION_MNIST_STD):
+    def __init__(self, mean: float = FASHION_MNIST_MEAN, std: float = FASHION_MNIST_STD) -> None:
         super().__init__()
         self.mean, self.std = mean, std
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
 
     def extra_repr(self) -> str:
@@ -118,5 +129,3 @@ def lenet_modern() -> nn.Sequential:
     Used in notebook 06."""
     return lenet_variant(relu=True, max_pool=True, normalize=True, batch_norm=True)
 
-
-MODELS = {"lenet": lenet, "lenet-modern": lenet_modern}

@@ -12,10 +12,34 @@ One colour convention throughout (stated in notebook 04):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from .data import TEXT_LABELS
+
+__all__ = [
+    "IMAGE_CMAP",
+    "RECIPE_COLORS",
+    "SIGNED_CMAP",
+    "plot_bars",
+    "plot_channels",
+    "plot_confusion_matrix",
+    "plot_flattened_neighbours",
+    "plot_history",
+    "print_table",
+    "projector_style",
+    "show_fashion_mnist",
+    "show_images",
+    "show_maps",
+]
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .training import History
 
 IMAGE_CMAP = "gray"
 SIGNED_CMAP = "coolwarm"
@@ -33,7 +57,7 @@ def projector_style() -> None:
                          "legend.fontsize": 12, "image.cmap": IMAGE_CMAP})
 
 
-def table(rows, headers) -> str:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
     """``rows`` (tuples) under ``headers`` as aligned plain text; whole numbers get thousands commas."""
     rows = [tuple(f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row)
             for row in rows]
@@ -44,7 +68,7 @@ def table(rows, headers) -> str:
     return "\n".join(s.rstrip() for s in lines)
 
 
-def print_table(rows, headers) -> None:
+def print_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
     """Print :func:`table`. Used in notebooks 01, 02, 03, 04 and 06."""
     print(table(rows, headers))
 
@@ -61,7 +85,9 @@ def _image(img) -> torch.Tensor:
     return img.squeeze(0) if img.dim() == 3 else img
 
 
-def show_images(imgs, nrows: int, ncols: int, titles=None, scale: float = 2.2, title_colors=None):
+def show_images(images: Sequence[torch.Tensor] | torch.Tensor, nrows: int, ncols: int,
+                titles: Sequence[str] | None = None, scale: float = 2.2,
+                title_colors: Sequence[str] | None = None) -> Figure:
     """Draw images on a grid of ``nrows`` x ``ncols`` (white = bright); returns the figure
     (d2l's helper). Used in notebook 07."""
     import matplotlib.pyplot as plt
@@ -69,17 +95,18 @@ def show_images(imgs, nrows: int, ncols: int, titles=None, scale: float = 2.2, t
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale * 1.25),
                              squeeze=False, layout="constrained")
     axes = axes.flatten()
-    for i, (ax, img) in enumerate(zip(axes, imgs)):
-        ax.imshow(_image(img), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    for i, (ax, image) in enumerate(zip(axes, images)):
+        ax.imshow(_image(image), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         _bare(ax)
         if titles is not None:
             ax.set_title(titles[i], fontsize=12, color=title_colors[i] if title_colors else "black")
-    for ax in axes[len(imgs):]:
+    for ax in axes[len(images):]:
         ax.axis("off")
     return fig
 
 
-def show_fashion_mnist(images, labels, ncols: int | None = None, scale: float = 2.2):
+def show_fashion_mnist(images: Sequence[torch.Tensor] | torch.Tensor, labels: Sequence[int] | torch.Tensor,
+                       ncols: int | None = None, scale: float = 2.2) -> Figure:
     """Draw images titled ``"name (label)"``, on rows of ``ncols``; returns the figure.
     Used in notebook 04."""
     labels = [int(i) for i in labels]
@@ -88,7 +115,8 @@ def show_fashion_mnist(images, labels, ncols: int | None = None, scale: float = 
     return show_images(images, math.ceil(len(images) / ncols), ncols, titles, scale)
 
 
-def show_predictions(images, predictions, labels, ncols: int = 5, scale: float = 2.4):
+def show_predictions(images: Sequence[torch.Tensor] | torch.Tensor, predictions: Sequence[int] | torch.Tensor,
+                     labels: Sequence[int] | torch.Tensor, ncols: int = 5, scale: float = 2.4) -> Figure:
     """Images titled "predicted / true: ..."; wrong predictions in red with a red frame (drawn by
     :func:`~d2l_utils.training.predict_ch5`); returns the figure."""
     predictions, labels = [int(p) for p in predictions], [int(t) for t in labels]
@@ -104,7 +132,8 @@ def show_predictions(images, predictions, labels, ncols: int = 5, scale: float =
     return fig
 
 
-def plot_history(history, ax=None, label: str = "", color=None):
+def plot_history(history: History, ax: Axes | None = None, label: str = "",
+                 color: str | None = None) -> Figure:
     """Loss and accuracies per epoch on ``ax`` (a new figure's by default); returns the figure.
     Used in notebook 05."""
     import matplotlib.pyplot as plt
@@ -125,7 +154,8 @@ def plot_history(history, ax=None, label: str = "", color=None):
     return ax.figure
 
 
-def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=None):
+def plot_bars(names: Sequence[str], values: Sequence[float], title: str, ylabel: str, log: bool = False,
+              colors: Sequence[str] | None = None) -> Figure:
     """A bar chart sized for a projector; returns the figure. Used in notebooks 03, 05 and 08."""
     import matplotlib.pyplot as plt
 
@@ -143,7 +173,8 @@ def plot_bars(names, values, title: str, ylabel: str, log: bool = False, colors=
     return fig
 
 
-def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed: bool = False):
+def show_maps(maps: Sequence[torch.Tensor], titles: Sequence[str], ncols: int | None = None,
+              scale: float = 3.2, signed: bool = False) -> Figure:
     """2-D tensors side by side with titles; ``signed=True`` draws them in the signed colour map on
     one shared, symmetric scale with a colour bar; returns the figure. Used in notebooks 01 and 04."""
     import matplotlib.pyplot as plt
@@ -166,8 +197,9 @@ def show_maps(maps, titles, ncols: int | None = None, scale: float = 3.2, signed
     return fig
 
 
-def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "channel",
-                  ncols: int | None = None):
+def plot_channels(images: torch.Tensor | None, maps: torch.Tensor, title: str,
+                  row_titles: Sequence[str] | None = None, col_label: str = "channel",
+                  ncols: int | None = None) -> Figure:
     """One grid per layer: a row per image (the image first), a column per channel, every channel on
     one shared signed colour scale with a colour bar and channel numbers; returns the figure.
     Used in notebook 07.
@@ -206,13 +238,13 @@ def plot_channels(images, maps, title: str, row_titles=None, col_label: str = "c
     return fig
 
 
-def plot_flattened_neighbours(img: torch.Tensor, r: int, c: int):
+def plot_flattened_neighbours(image: torch.Tensor, r: int, c: int) -> Figure:
     """Left: the image with the 3x3 neighbourhood of pixel (r, c) boxed. Right: where those nine
     pixels land in the flattened 784-vector; returns the figure. Used in notebook 01."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    img = _image(img)
+    img = _image(image)
     width = img.shape[1]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [1, 2.6]},
                                    layout="constrained")
@@ -234,7 +266,7 @@ def plot_flattened_neighbours(img: torch.Tensor, r: int, c: int):
     return fig
 
 
-def plot_confusion_matrix(cm: torch.Tensor, ax=None, normalize: bool = True):
+def plot_confusion_matrix(cm: torch.Tensor, ax: Axes | None = None, normalize: bool = True) -> Figure:
     """Heat map of a confusion matrix on ``ax`` (a new figure's by default), counts written in (rows:
     true class, normalised per row by default); returns the figure. Used in notebook 07."""
     import matplotlib.pyplot as plt

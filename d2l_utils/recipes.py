@@ -3,35 +3,67 @@ ablation and checkpoints built on them. Each recipe trains a network of its own,
 
 from __future__ import annotations
 
+import os
+import pickle
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
-from .data import load_data_fashion_mnist
+from .data import Batches, Device, load_data_fashion_mnist
 from .models import lenet, lenet_modern, lenet_variant
-from .training import History, check_writable, checkpoint_dir, load_checkpoint, save_checkpoint, train_ch5
+from .training import (
+    CHECKPOINT_FIX,
+    CheckpointError,
+    History,
+    check_writable,
+    checkpoint_dir,
+    save_checkpoint,
+    train_ch5,
+)
+
+__all__ = [
+    "EPOCHS",
+    "RECIPES",
+    "Recipe",
+    "ablation",
+    "checkpoint_or_train",
+    "load_checkpoint",
+    "modern_setup",
+    "random_hflip",
+    "train_classic",
+    "train_modern",
+    "train_recipe",
+]
 
 
-def random_hflip(X: torch.Tensor) -> torch.Tensor:
+def random_hflip(images: torch.Tensor) -> torch.Tensor:
     """Mirror a random half of the images left-right: a mirrored coat is still a coat. Used in notebook 06."""
-    flip = torch.rand(len(X), device=X.device) < 0.5
-    return torch.where(flip[:, None, None, None], X.flip(-1), X)
+    flip = torch.rand(len(images), device=images.device) < 0.5
+    return torch.where(flip[:, None, None, None], images.flip(-1), images)
 
 
-def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: float = 0.01,
-                 weight_decay: float = 0.01, label_smoothing: float = 0.1):
+def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: float | None = None,
+                 weight_decay: float = 0.01, label_smoothing: float = 0.1
+                 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler, nn.Module]:
     """The modern recipe's optimiser, schedule and loss, as notebook 06 writes them out:
 
     * AdamW: a step size per parameter, from running averages of its gradient and squared gradient,
       and weight decay applied to the weights directly;
-    * a one-cycle schedule: the learning rate warms up to ``lr`` over the first 30% of the steps,
+    * a one-cycle schedule: the learning rate warms up to ``lr`` (``None``: the modern recipe's,
+      ``RECIPES["lenet-modern"].lr``) over the first 30% of the steps,
       then anneals to almost 0;
     * cross-entropy with label smoothing: the target puts ``1 - label_smoothing`` on the true class
       and spreads the rest evenly, so the network is not pushed towards infinite confidence.
 
     Returns ``(optimizer, scheduler, loss)``; the scheduler steps after every batch. Used in notebook 06.
     """
+    lr = RECIPES["lenet-modern"].lr if lr is None else lr
     # fused=True: one kernel updates every parameter (PyTorch's own, on CPU, CUDA and MPS); same result
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
@@ -39,104 +71,227 @@ def modern_setup(net: nn.Module, num_epochs: int, steps_per_epoch: int, lr: floa
     return optimizer, scheduler, nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
 
-# Each recipe's number of epochs: the modern one fits in a minute of training on a 2-core CPU (README).
-EPOCHS = {"lenet": 10, "lenet-modern": 8}
+def _classic(net: nn.Module, train_iter: Batches, test_iter: Batches, num_epochs: int,
+             lr: float, device: Device | None = None, **kwargs: Any) -> History:
+    """The classic recipe's training: SGD at ``lr`` with cross-entropy, from new Xavier weights."""
+    return train_ch5(net, train_iter, test_iter, num_epochs, lr, device, init=True, **kwargs)
 
 
-def _modern(net, train_iter, test_iter, num_epochs, lr=0.01, device=None, label_smoothing=0.1,
-            augment=random_hflip, **kwargs) -> History:
-    """:func:`modern_setup` (AdamW, one-cycle, label smoothing) and ``augment``, from new Xavier weights."""
+def _modern(net: nn.Module, train_iter: Batches, test_iter: Batches, num_epochs: int,
+            lr: float, device: Device | None = None, *, label_smoothing: float = 0.1,
+            augment: Callable[[torch.Tensor], torch.Tensor] | None = random_hflip, **kwargs: Any) -> History:
+    """:func:`modern_setup` (AdamW, one-cycle up to ``lr``, label smoothing) and ``augment``, from new
+    Xavier weights."""
     optimizer, scheduler, loss = modern_setup(net, num_epochs, len(train_iter), lr=lr,
                                               label_smoothing=label_smoothing)
     return train_ch5(net, train_iter, test_iter, num_epochs, None, device, loss=loss, optimizer=optimizer,
                      scheduler=scheduler, augment=augment, init=True, **kwargs)
 
 
-def train_classic(train_iter, test_iter, num_epochs=EPOCHS["lenet"], lr=0.9, device=None, **kwargs):
+@dataclass(frozen=True)
+class Recipe:
+    """One recipe: the network it trains (``model()`` builds a new one), its number of epochs, its
+    learning rate and how it trains (``trainer(net, train_iter, test_iter, num_epochs, lr, device,
+    **kwargs)`` returns a :class:`~d2l_utils.training.History`). :data:`RECIPES` holds every recipe."""
+
+    model: Callable[[], nn.Sequential]
+    epochs: int
+    lr: float
+    trainer: Callable[..., History]
+    summary: str
+
+    def train(self, train_iter: Batches, test_iter: Batches, num_epochs: int | None = None, *,
+              lr: float | None = None, device: Device | None = None,
+              **kwargs: Any) -> tuple[nn.Sequential, History]:
+        """Train a new network of this recipe: ``num_epochs`` and ``lr`` default to the recipe's."""
+        net = self.model()
+        history = self.trainer(net, train_iter, test_iter, self.epochs if num_epochs is None else num_epochs,
+                               self.lr if lr is None else lr, device, **kwargs)
+        return net, history
+
+
+# The recipes, the only place their epochs and learning rates are written (the CLI, the trainers, the
+# ablation, the checkpoints and their metadata read them here). The modern recipe's epochs fit in a
+# minute of training on a 2-core CPU (README). A new recipe is a new entry (and its colour in plots).
+RECIPES: dict[str, Recipe] = {
+    "lenet": Recipe(lenet, epochs=10, lr=0.9, trainer=_classic,
+                    summary="sigmoid LeNet, SGD with cross-entropy"),
+    "lenet-modern": Recipe(lenet_modern, epochs=8, lr=0.01, trainer=_modern,
+                           summary="LeNet with ReLU, max pooling, batch norm; AdamW, one-cycle, "
+                                   "label smoothing and flips"),
+}
+EPOCHS = {name: recipe.epochs for name, recipe in RECIPES.items()}  # each recipe's number of epochs
+
+
+def recipe(model: str) -> Recipe:
+    """The recipe called ``model``, or a ``ValueError`` naming the recipes there are."""
+    if model not in RECIPES:
+        raise ValueError(f"There is no recipe called {model!r}: choose one of "
+                         f"{', '.join(map(repr, RECIPES))}.")
+    return RECIPES[model]
+
+
+def train_classic(train_iter: Batches, test_iter: Batches, num_epochs: int | None = None, *,
+                  lr: float | None = None, device: Device | None = None,
+                  **kwargs: Any) -> tuple[nn.Sequential, History]:
     """The classic textbook recipe on a new network: sigmoid LeNet, Xavier init, cross-entropy,
-    SGD at ``lr``; ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
-    net = lenet()
-    return net, train_ch5(net, train_iter, test_iter, num_epochs, lr, device, init=True, **kwargs)
+    SGD at ``lr`` (``None``: the recipe's, ``RECIPES["lenet"]``); ``kwargs`` go to
+    :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
+    return RECIPES["lenet"].train(train_iter, test_iter, num_epochs, lr=lr, device=device, **kwargs)
 
 
-def train_modern(train_iter, test_iter, num_epochs=EPOCHS["lenet-modern"], lr=0.01, device=None,
-                 label_smoothing=0.1, augment=random_hflip, **kwargs):
-    """The modern recipe on a new :func:`~d2l_utils.models.lenet_modern`: Xavier
-    init, :func:`modern_setup` (AdamW, one-cycle, label smoothing) and random horizontal flips;
-    ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`. Returns ``(net, history)``."""
-    net = lenet_modern()
-    return net, _modern(net, train_iter, test_iter, num_epochs, lr, device, label_smoothing, augment,
-                        **kwargs)
+def train_modern(train_iter: Batches, test_iter: Batches, num_epochs: int | None = None, *,
+                 lr: float | None = None, device: Device | None = None,
+                 **kwargs: Any) -> tuple[nn.Sequential, History]:
+    """The modern recipe on a new :func:`~d2l_utils.models.lenet_modern`: Xavier init,
+    :func:`modern_setup` (AdamW, one-cycle, label smoothing) and random horizontal flips
+    (``label_smoothing=`` and ``augment=`` change them); epochs and ``lr`` default to the recipe's,
+    ``RECIPES["lenet-modern"]``; other ``kwargs`` go to :func:`~d2l_utils.training.train_ch5`.
+    Returns ``(net, history)``."""
+    return RECIPES["lenet-modern"].train(train_iter, test_iter, num_epochs, lr=lr, device=device, **kwargs)
 
 
-RECIPES = {"lenet": train_classic, "lenet-modern": train_modern}
-
-
-def train_recipe(model: str, num_epochs: int | None = None, batch_size: int = 256, seed: int = 0,
-                 device=None, root=None, lr=None, save=None, **kwargs):
-    """What ``python -m d2l_utils train`` does: check ``save`` can be written, seed, load the data,
-    train ``model``'s recipe (its own number of epochs, ``EPOCHS[model]``, and learning rate unless
-    given) and, with ``save``, write a checkpoint. Returns ``(net, history)``."""
-    num_epochs = num_epochs or EPOCHS[model]
+def train_recipe(model: str, num_epochs: int | None = None, *, batch_size: int = 256, seed: int = 0,
+                 lr: float | None = None, device: Device | None = None,
+                 root: str | os.PathLike | None = None, save: str | os.PathLike | None = None,
+                 **kwargs: Any) -> tuple[nn.Sequential, History]:
+    """What ``python -m d2l_utils train`` does: check ``save`` can be written, load the data and
+    train ``model``'s recipe from ``seed`` (its own number of epochs and learning rate, from
+    :data:`RECIPES`, unless given) and, with ``save``, write a checkpoint whose metadata hold the
+    epochs, batch size, learning rate and seed used. The seed is set inside
+    ``torch.random.fork_rng()``: the caller's random stream is left as it was. Returns
+    ``(net, history)``."""
+    chosen = recipe(model)
+    num_epochs = chosen.epochs if num_epochs is None else num_epochs
+    lr = chosen.lr if lr is None else lr
     if save:
         check_writable(save)  # before the work it would waste
-    torch.manual_seed(seed)
-    train_iter, test_iter = load_data_fashion_mnist(batch_size, root=root)
-    if lr is not None:
-        kwargs["lr"] = lr
-    net, history = RECIPES[model](train_iter, test_iter, num_epochs=num_epochs, device=device, **kwargs)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        train_iter, test_iter = load_data_fashion_mnist(batch_size, root=root)
+        net, history = chosen.train(train_iter, test_iter, num_epochs, lr=lr, device=device, **kwargs)
     if save:
         save_checkpoint(net, save, model, history, epochs=num_epochs, batch_size=batch_size, lr=lr,
                         seed=seed)
     return net, history
 
 
-ABLATION_ROWS = [
+ABLATION_ROWS = (
     ("classic: sigmoid, average pooling", {}),
     ("+ ReLU", {"relu": True}),
     ("+ max pooling", {"relu": True, "max_pool": True}),
     ("+ input normalisation", {"relu": True, "max_pool": True, "normalize": True}),
     ("+ batch norm (= lenet_modern)",
      {"relu": True, "max_pool": True, "normalize": True, "batch_norm": True}),
-]
+)
 
 
-def ablation(train_iter, test_iter, num_epochs: int = 2, rows=ABLATION_ROWS, seed: int = 0,
-             device=None) -> list[tuple]:
-    """Test accuracy after ``num_epochs`` for every variant x optimiser (the classic SGD at lr 0.9, or
-    AdamW + one-cycle at lr 0.01 without flips or label smoothing), each a new network from the same
-    seed. A last row adds flips and label smoothing to the modern optimiser, which is exactly
-    :func:`train_modern`. Returns rows ``(variant, SGD accuracy, AdamW accuracy)``, with ``None``
-    where a combination was not run. Used in notebook 06."""
+def ablation(train_iter: Batches, test_iter: Batches, num_epochs: int = 2, *,
+             rows: Sequence[tuple[str, dict[str, bool]]] = ABLATION_ROWS, seed: int = 0,
+             device: Device | None = None) -> list[tuple[str, float | None, float | None]]:
+    """Test accuracy after ``num_epochs`` for every variant x optimiser (the classic recipe's SGD and
+    learning rate, or the modern recipe's AdamW + one-cycle and learning rate without flips or label
+    smoothing), each a new network from the same seed. A last row adds flips and label smoothing to
+    the modern optimiser, which is exactly :func:`train_modern`. Returns rows ``(variant, SGD
+    accuracy, AdamW accuracy)``, with ``None`` where a combination was not run. The seeds are set
+    inside ``torch.random.fork_rng()``: the caller's random stream is left as it was. Used in
+    notebook 06."""
+    classic, modern = RECIPES["lenet"], RECIPES["lenet-modern"]
 
-    def accuracy(make, train, **recipe):
-        torch.manual_seed(seed)  # the same initial weights and batches in every cell
-        return train(make(), train_iter, test_iter, num_epochs, device=device, progress=False,
-                     verbose=False, **recipe).test_acc[-1]
+    def accuracy(make, chosen: Recipe, **settings):
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)  # the same initial weights and batches in every cell
+            return chosen.trainer(make(), train_iter, test_iter, num_epochs, chosen.lr, device,
+                                  progress=False, verbose=False, **settings).test_acc[-1]
 
-    sgd = partial(train_ch5, lr=0.9, init=True)  # the classic recipe's optimiser
-    table = [(name, accuracy(partial(lenet_variant, **flags), sgd),
-              accuracy(partial(lenet_variant, **flags), _modern, label_smoothing=0.0, augment=None))
+    table = [(name, accuracy(partial(lenet_variant, **flags), classic),
+              accuracy(partial(lenet_variant, **flags), modern, label_smoothing=0.0, augment=None))
              for name, flags in rows]
-    return table + [("+ flips, label smoothing (= train_modern)", None, accuracy(lenet_modern, _modern))]
+    return table + [("+ flips, label smoothing (= train_modern)", None, accuracy(modern.model, modern))]
 
 
-def checkpoint_or_train(path, model: str = "lenet-modern", num_epochs: int | None = None, seed: int = 0,
-                        batch_size: int = 256, device=None, folder=None):
+def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", num_epochs: int | None = None,
+                        *, batch_size: int = 256, seed: int = 0, device: Device | None = None,
+                        folder: str | os.PathLike | None = None) -> tuple[nn.Sequential, History]:
     """Load the checkpoint at ``path`` onto ``device`` (``None``: the CPU); if there is no such file,
-    train ``model`` as the CLI does and save it there first. Used in notebooks 06 and 07.
+    train ``model`` as the CLI does (``num_epochs``, ``None``: the recipe's) and save it there first.
+    Either way the caller's random stream is left as it was. Used in notebooks 06 and 07.
 
     A relative ``path`` is taken in :func:`~d2l_utils.training.checkpoint_dir` (``folder``, or
     ``$D2L_CHECKPOINT_DIR``, or the collection's ``checkpoints/``). A file that is truncated, holds
     another model or is not a checkpoint raises ``CheckpointError`` naming it and the fix. Returns
     ``(net, history)`` with ``net`` in evaluation mode. The CLI equivalent:
-    ``python -m d2l_utils train --model MODEL --seed 0 --save PATH`` (``EPOCHS[model]`` epochs).
+    ``python -m d2l_utils train --model MODEL --seed 0 --save PATH`` (the recipe's epochs).
     """
-    num_epochs = num_epochs or EPOCHS[model]
+    chosen = recipe(model)
+    num_epochs = chosen.epochs if num_epochs is None else num_epochs
     path = checkpoint_dir(folder) / path  # an absolute path stays as it is
     if not path.exists():
         check_writable(path)
         print(f"{path} not found: training {model} for {num_epochs} epochs (seed {seed}) and saving it")
-        train_recipe(model, num_epochs, batch_size, seed, device, save=path, progress=False, verbose=False)
-    net, payload = load_checkpoint(path, device=device, model=model)
+        train_recipe(model, num_epochs, batch_size=batch_size, seed=seed, device=device, save=path,
+                     progress=False, verbose=False)
+    net, payload = load_checkpoint(path, model, device)
     return net, History(**payload["history"])
+
+
+def _first_line(err: Exception) -> str:
+    """The first sentence of an exception's message (PyTorch's can run on for lines)."""
+    return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
+
+
+def _available(device: torch.device) -> bool:
+    """Whether this machine has ``device`` (the CPU always; a CUDA device by its index; Apple's MPS)."""
+    if device.type == "cuda":
+        return torch.cuda.device_count() > (device.index or 0)
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    return device.type == "cpu"
+
+
+def load_checkpoint(path: str | os.PathLike, model: str | None = None,
+                    device: Device | None = None) -> tuple[nn.Sequential, dict[str, Any]]:
+    """Rebuild the network saved by :func:`~d2l_utils.training.save_checkpoint` (read with
+    ``weights_only=True``, so a file cannot run code) on ``device`` (``None``: the CPU). With
+    ``model``, the file must hold that model. Returns ``(net, payload)`` with ``net`` in evaluation
+    mode; a missing, truncated or foreign file raises :class:`~d2l_utils.training.CheckpointError`
+    naming the file and the fix. The weights are read onto ``device`` whatever device they were saved
+    from, so a checkpoint written on a GPU loads on a machine without one; a ``device`` this machine
+    lacks raises ``ValueError`` before the file is read. Its network is built by its recipe's
+    ``model`` (:data:`RECIPES`)."""
+    path, device = Path(path), torch.device("cpu" if device is None else device)
+    if not _available(device):
+        raise ValueError(f"load_checkpoint got device={str(device)!r}, which this machine does not have: "
+                         "leave device out to load onto the CPU, or pass d2l_utils.try_gpu() for the "
+                         "best device this machine has.")
+    if not path.is_file():
+        raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
+                              "`make checkpoints` in the collection's folder (or call "
+                              "d2l_utils.checkpoint_or_train, which trains it when it is missing).")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
+        raise CheckpointError(f"The checkpoint {path} is truncated or corrupted (PyTorch says: "
+                              f"{_first_line(err)}). {CHECKPOINT_FIX}") from None
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"The checkpoint {path} holds Python objects besides weights, so it cannot "
+                              f"be read with weights only ({_first_line(err)}). Load only "
+                              f"files you trust, and then not with this helper. {CHECKPOINT_FIX}") from None
+    if not (isinstance(payload, dict) and payload.get("model") in RECIPES and "state_dict" in payload):
+        found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
+        raise CheckpointError(f"The checkpoint {path} is not one of d2l_utils' checkpoints (it holds "
+                              f"{found!r}; expected a dict naming one of {sorted(RECIPES)}). "
+                              f"{CHECKPOINT_FIX}")
+    if model is not None and payload["model"] != model:
+        raise CheckpointError(f"The checkpoint {path} holds a {payload['model']!r} network, not the "
+                              f"{model!r} network asked for. Pass the right file. {CHECKPOINT_FIX}")
+    with torch.random.fork_rng(devices=[]):  # building a network draws its initial weights: not from
+        net = RECIPES[payload["model"]].model()  # the caller's stream (they are replaced right away)
+    try:
+        net.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:
+        detail = (str(err).splitlines() + [""])[1].strip() or str(err)
+        raise CheckpointError(f"The weights in {path} do not fit the {payload['model']!r} network "
+                              f"({detail[:200]}). {CHECKPOINT_FIX}") from None
+    net.to(device).eval()
+    return net, payload

@@ -7,10 +7,9 @@ network a helper builds); no helper moves a network unless it is given a device.
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
 import time
-import zipfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,9 +17,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import TensorBatches, get_fashion_mnist_labels
+from .data import Batches, Device, TensorBatches, get_fashion_mnist_labels
 from .fast import fused_forward
-from .models import MODELS, init_weights
+from .models import init_weights
+
+__all__ = [
+    "CheckpointError",
+    "History",
+    "evaluate_accuracy",
+    "predict_ch5",
+    "train_ch5",
+    "try_gpu",
+]
 
 # Evaluation batches (fast=True) as large as training batches: batches of 1,024 are barely faster per
 # image on a CPU (notebook 08, exercise 1) but raise the kernel's peak memory by 40-50 MB
@@ -45,13 +53,40 @@ def _to(X: torch.Tensor, device: torch.device, fast: bool) -> torch.Tensor:
     return X.to(device, memory_format=_layout(device, fast)) if X.dim() == 4 else X.to(device)
 
 
-def net_device(net, device=None) -> torch.device:
+def net_device(net: nn.Module | Callable, device: Device | None = None) -> torch.device:
     """``device`` if given, else the device of ``net``'s parameters (the CPU for a network without
     any, or for a plain function): what ``device=None`` means in every helper of the package."""
     if device is not None:
         return torch.device(device)
     param = next(net.parameters(), None) if isinstance(net, nn.Module) else None
     return param.device if param is not None else torch.device("cpu")
+
+
+def _same_device(given: torch.device, actual: torch.device) -> bool:
+    """Whether ``given`` names ``actual``: the same type and, when ``given`` has one, the same index
+    ("cuda" names any CUDA device). Decided on the names alone, so the same on every machine."""
+    if given.type != actual.type:
+        return False
+    return given.index is None or given.index == (actual.index or 0)
+
+
+def device_of(net: nn.Module | Callable, device: Device | None = None,
+              helper: str = "this helper") -> torch.device:
+    """The device an evaluation helper runs ``net`` on: where its parameters are. A ``device`` given
+    must name that device: evaluation never moves a network, so a mismatch raises ``ValueError``
+    naming both devices and the fix, before any work (the same on every machine)."""
+    actual = net_device(net)
+    has_params = isinstance(net, nn.Module) and next(net.parameters(), None) is not None
+    if device is None:
+        return actual
+    given = torch.device(device)
+    if not has_params:  # a plain function or a network without weights runs where it is told
+        return given
+    if not _same_device(given, actual):
+        raise ValueError(f"{helper} got device={str(given)!r}, but the network's parameters are on "
+                         f"{actual}: move the network first with net.to({str(given)!r}), or leave device "
+                         f"out to run on {actual}.")
+    return actual
 
 
 @contextmanager
@@ -85,12 +120,16 @@ def evaluation_mode(net):
         yield net.eval() if isinstance(net, nn.Module) else net
 
 
-def evaluate_accuracy(net, data_iter, device=None, *, fast: bool = True) -> float:
+def evaluate_accuracy(net: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+                      data_iter: Batches, device: Device | None = None, *,
+                      fast: bool = True) -> float:
     """Fraction of correctly classified examples, in evaluation mode and without gradients (d2l's
     helper; notebook 05 writes it out). ``net`` may be any callable; it comes back in the mode it went
-    in. ``fast=True`` reads a :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in
-    channels-last memory, with the fused step: the same accuracy. Used in notebooks 05 and 07."""
-    device = net_device(net, device)
+    in. It runs where ``net``'s parameters are: a ``device`` given must be that one (a different one
+    raises ``ValueError``; move the network with ``net.to(device)``). ``fast=True`` reads a
+    :class:`~d2l_utils.data.TensorBatches` in batches of at least 256, in channels-last memory, with
+    the fused step: the same accuracy. Used in notebooks 05 and 07."""
+    device = device_of(net, device, "evaluate_accuracy")
     if fast and isinstance(data_iter, TensorBatches) and not data_iter.resize:
         data_iter = TensorBatches(data_iter.images, data_iter.labels,
                                   max(EVAL_BATCH_SIZE, data_iter.batch_size))
@@ -118,19 +157,26 @@ class History:
     def __len__(self) -> int:
         return len(self.loss)
 
-    def epoch(self, i: int) -> dict:
+    def epoch(self, i: int) -> dict[str, float]:
         """Epoch ``i`` (0-based) as a dict with keys epoch, loss, train_acc, test_acc, sec."""
         return {"epoch": i + 1, "loss": self.loss[i], "train_acc": self.train_acc[i],
                 "test_acc": self.test_acc[i], "sec": self.sec[i]}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, list[float] | bool]:
         return asdict(self)
 
 
-def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, optimizer=None,
-              scheduler=None, augment=None, init=False, fast=True, progress=False, plot=False,
-              verbose=True, on_epoch=None) -> History:
-    """Train ``net`` on ``device`` (``None``: where its parameters are) and print, per epoch, the mean
+def train_ch5(net: nn.Module, train_iter: Batches, test_iter: Batches, num_epochs: int, lr: float | None,
+              device: Device | None = None, *,
+              loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+              optimizer: torch.optim.Optimizer | None = None,
+              scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+              augment: Callable[[torch.Tensor], torch.Tensor] | None = None, init: bool = False,
+              fast: bool = True, progress: bool = False, plot: bool = False, verbose: bool = True,
+              on_epoch: Callable[[dict[str, float]], object] | None = None,
+              history: History | None = None) -> History:
+    """Train ``net`` on ``device`` (``None``: where its parameters are; a device given moves it there,
+    as d2l's ``train_ch6`` does) and print, per epoch, the mean
     loss per example, train and test accuracy and seconds: the ``train`` function notebook 05 writes
     out, with its arguments in the same order, packaged. Used in notebooks 05 and 08.
 
@@ -144,8 +190,13 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
     autograd step (``d2l_utils.fast``, taught in notebook 08): about two thirds of the time on a CPU,
     and the same numbers up to the last digits of channels-last convolutions. ``fast=False`` runs the
     plain layers in NCHW memory. Either way ``net`` comes back in the memory layout and mode it went
-    in (on ``device``). Ctrl-C (or the kernel's stop button) ends training cleanly and returns the
-    epochs done so far. Returns a :class:`History`.
+    in (on ``device``).
+
+    Ctrl-C (or the kernel's stop button) stops training and raises ``KeyboardInterrupt`` as usual, so
+    that JupyterLab's Run All stops there too; the network keeps the weights it reached, and the
+    finished epochs stay reachable: pass ``history=History()`` to have them filled in as they finish
+    (they are also on the exception, as ``err.history``, with ``interrupted`` set). Returns the
+    :class:`History` (``history`` itself when given).
     """
     if optimizer is not None and lr is not None:
         raise ValueError(f"train_ch5 got lr={lr} and an optimizer, which has its own learning rate: pass "
@@ -154,7 +205,8 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
         raise ValueError("train_ch5 needs a learning rate: give lr (for plain SGD) or an optimizer.")
     device = net_device(net, device)
     loss = loss if loss is not None else nn.CrossEntropyLoss()
-    history, bar, live = History(), None, None
+    history = History() if history is None else history
+    bar, live = None, None
     if progress:
         from tqdm.auto import tqdm
 
@@ -205,9 +257,13 @@ def train_ch5(net, train_iter, test_iter, num_epochs, lr, device, *, loss=None, 
                     on_epoch(record)
                 if plot:
                     live = _update_live_plot(history, live)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             history.interrupted = True
-            print(f"interrupted: returning the {len(history)} finished epoch(s)")
+            err.history = history  # the finished epochs, for whoever catches it (the CLI does)
+            if verbose:
+                print(f"Interrupted after {len(history)} finished epoch(s); the network keeps the weights "
+                      "it reached, and the epochs are on the History passed as history=.")
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -239,16 +295,19 @@ def _update_live_plot(history, live):
     return live
 
 
-def predict_ch5(net, test_iter, n: int = 10, device=None):
-    """Predict the first ``n`` test images and draw them on a grid of five columns, titled with the
-    predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
-    (d2l's helper). Used in notebook 05."""
+def predict_ch5(net: nn.Module, data_iter: Batches, n: int = 10,
+                device: Device | None = None) -> tuple[list[str], list[str]]:
+    """Predict the first ``n`` images of ``data_iter`` and draw them on a grid of five columns, titled
+    with the predicted and the true class, mistakes in red; returns ``(predicted names, true names)``
+    (d2l's helper). A ``device`` given must be the network's (:func:`evaluate_accuracy`).
+    Used in notebook 05."""
     from .plots import show_predictions
 
-    X, y = next(iter(test_iter))
+    device = device_of(net, device, "predict_ch5")
+    X, y = next(iter(data_iter))
     X, y = X[:n], y[:n]
     with evaluation_mode(net), torch.inference_mode():
-        preds = net(X.to(net_device(net, device))).argmax(dim=1).cpu()
+        preds = net(X.to(device)).argmax(dim=1).cpu()
     show_predictions(X, preds, y)
     return get_fashion_mnist_labels(preds), get_fashion_mnist_labels(y)
 
@@ -311,45 +370,3 @@ def save_checkpoint(net, path, model: str, history: History | None = None, **met
         tmp.unlink(missing_ok=True)
         raise
     return path
-
-
-def _first_line(err: Exception) -> str:
-    """The first sentence of an exception's message (PyTorch's can run on for lines)."""
-    return (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0].rstrip(".")[:200]
-
-
-def load_checkpoint(path, device=None, model: str | None = None):
-    """Rebuild the network saved by :func:`save_checkpoint` (read with ``weights_only=True``, so a
-    file cannot run code) on ``device`` (``None``: the CPU). With ``model``, the file must hold that
-    model. Returns ``(net, payload)`` with ``net`` in evaluation mode; a missing, truncated or foreign
-    file raises :class:`CheckpointError` naming the file and the fix."""
-    path, device = Path(path), device or "cpu"
-    if not path.is_file():
-        raise CheckpointError(f"The checkpoint {path} does not exist. Train and save it with "
-                              "`make checkpoints` in the collection's folder (or call "
-                              "d2l_utils.checkpoint_or_train, which trains it when it is missing).")
-    try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"The checkpoint {path} is truncated or corrupted (PyTorch says: "
-                              f"{_first_line(err)}). {CHECKPOINT_FIX}") from None
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(f"The checkpoint {path} holds Python objects besides weights, so it cannot "
-                              f"be read with weights only ({_first_line(err)}). Load only "
-                              f"files you trust, and then not with this helper. {CHECKPOINT_FIX}") from None
-    if not (isinstance(payload, dict) and payload.get("model") in MODELS and "state_dict" in payload):
-        found = payload.get("model") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"The checkpoint {path} is not one of d2l_utils' checkpoints (it holds "
-                              f"{found!r}; expected a dict naming one of {sorted(MODELS)}). {CHECKPOINT_FIX}")
-    if model is not None and payload["model"] != model:
-        raise CheckpointError(f"The checkpoint {path} holds a {payload['model']!r} network, not the "
-                              f"{model!r} network asked for. Pass the right file. {CHECKPOINT_FIX}")
-    net = MODELS[payload["model"]]()
-    try:
-        net.load_state_dict(payload["state_dict"])
-    except RuntimeError as err:
-        detail = (str(err).splitlines() + [""])[1].strip() or str(err)
-        raise CheckpointError(f"The weights in {path} do not fit the {payload['model']!r} network "
-                              f"({detail[:200]}). {CHECKPOINT_FIX}") from None
-    net.to(device).eval()
-    return net, payload

@@ -15,14 +15,21 @@ from __future__ import annotations
 import os
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
-from .data import TEXT_LABELS, to_unit_range
+from .data import TEXT_LABELS, Device, to_unit_range
 from .diagnostics import predict_probabilities
 from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP, _bare
 
-__all__ = ["ConvExplorer", "DatasetBrowser", "PredictionExplorer", "ShapeCalculator",
-           "KERNELS", "conv_output_size", "widgets_available"]
+__all__ = [
+    "ConvExplorer",
+    "DatasetBrowser",
+    "PredictionExplorer",
+    "ShapeCalculator",
+    "conv_output_size",
+]
+
 
 
 def widgets_available() -> bool:
@@ -137,7 +144,8 @@ class DatasetBrowser(_Explorer):
     """Browse a data set one class at a time: a class dropdown and an index slider within the class.
     Used in notebook 04."""
 
-    def __init__(self, images, labels, class_index: int = 0, index: int = 0, static: bool | None = None):
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, class_index: int = 0, index: int = 0,
+                 static: bool | None = None) -> None:
         super().__init__(static)
         self.images, self.labels = images, torch.as_tensor(labels)
         self.class_index, self.index = 0, 0
@@ -165,7 +173,8 @@ class DatasetBrowser(_Explorer):
     def set(self, class_index: int | None = None, index: int | None = None):
         if class_index is not None:
             if not 0 <= int(class_index) < len(TEXT_LABELS):
-                raise ValueError(f"class_index must be in 0..{len(TEXT_LABELS) - 1}, got {class_index}")
+                raise ValueError(f"There is no class {class_index}: pass a class_index from 0 to "
+                                 f"{len(TEXT_LABELS) - 1} (TEXT_LABELS names them).")
             self.class_index = int(class_index)
         if index is not None:
             self.index = int(index)
@@ -221,13 +230,14 @@ class ConvExplorer(_Explorer):
     with the window, the input patch, the kernel, their elementwise product and the output value (its
     sum), next to the whole feature map with the current cell highlighted. Used in notebook 01."""
 
-    def __init__(self, image, kernel="vertical edges", row: int = 0, col: int = 0, padding: int = 0,
-                 stride: int = 1, static: bool | None = None):
+    def __init__(self, image: torch.Tensor, kernel: str | torch.Tensor = "vertical edges", row: int = 0,
+                 col: int = 0, padding: int = 0, stride: int = 1, static: bool | None = None) -> None:
         super().__init__(static)
         image = torch.as_tensor(image, dtype=torch.float32)
         self.image = image.squeeze()
         if self.image.dim() != 2:
-            raise ValueError(f"expected one grayscale image (H x W), got shape {tuple(image.shape)}")
+            raise ValueError(f"ConvExplorer got an image of shape {tuple(image.shape)}: pass one grayscale "
+                             "image, of shape (H, W) or (1, H, W).")
         self.padding, self.stride = int(padding), int(stride)
         self.kernels = dict(KERNELS)
         if not isinstance(kernel, str):
@@ -265,11 +275,13 @@ class ConvExplorer(_Explorer):
     def set(self, kernel: str | None = None, row: int | None = None, col: int | None = None):
         if kernel is not None:
             if kernel not in self.kernels:
-                raise ValueError(f"unknown kernel {kernel!r}; choose one of {list(self.kernels)}")
+                raise ValueError(f"There is no kernel called {kernel!r}: choose one of "
+                                 f"{', '.join(map(repr, self.kernels))}, or pass a tensor.")
             self.kernel_name = kernel
         oh, ow = self.out_shape
         if oh < 1 or ow < 1:
-            raise ValueError(f"the kernel {tuple(self.kernel.shape)} does not fit the image")
+            raise ValueError(f"The kernel {tuple(self.kernel.shape)} does not fit the image "
+                             f"{tuple(self.image.shape)}: use a smaller kernel or more padding.")
         self.row = min(max(int(self.row if row is None else row), 0), oh - 1)
         self.col = min(max(int(self.col if col is None else col), 0), ow - 1)
         self._to_controls()
@@ -360,7 +372,7 @@ class ShapeCalculator(_Explorer):
     DEFAULTS = {"k1": 5, "p1": 2, "s1": 1, "k2": 5, "p2": 0, "s2": 1, "pool": 2}
     LINEAR_IN = 16 * 5 * 5  # what LeNet's first Linear layer expects
 
-    def __init__(self, size: int = 28, static: bool | None = None, **values):
+    def __init__(self, size: int = 28, static: bool | None = None, **values: int) -> None:
         super().__init__(static)
         self.size = int(size)
         self.values = dict(self.DEFAULTS)
@@ -379,7 +391,8 @@ class ShapeCalculator(_Explorer):
     def set(self, **values):
         unknown = set(values) - set(self.FIELDS)
         if unknown:
-            raise TypeError(f"unknown setting(s) {sorted(unknown)}; use {list(self.FIELDS)}")
+            raise TypeError(f"ShapeCalculator has no setting {', '.join(sorted(unknown))}: use "
+                            f"{', '.join(self.FIELDS)}.")
         for name, value in values.items():
             self.values[name] = int(value)
         self._compute()
@@ -473,13 +486,14 @@ class PredictionExplorer(_Explorer):
 
     CHOICES = ("all images", "mistakes only", "correct only")
 
-    def __init__(self, net, images, labels, index: int = 0, show: str = "all images",
-                 static: bool | None = None):
+    def __init__(self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                 device: Device | None = None, *, index: int = 0, show: str = "all images",
+                 static: bool | None = None) -> None:
         super().__init__(static)
         self.images = torch.as_tensor(images)
         self.labels = torch.as_tensor(labels)
         self.net = net
-        self.all_probabilities = predict_probabilities(net, self.images)
+        self.all_probabilities = predict_probabilities(net, self.images, device)
         self.predictions = self.all_probabilities.argmax(dim=1)
         self.show, self.index = "all images", 0
         self.set(show=show, index=index)
@@ -505,7 +519,8 @@ class PredictionExplorer(_Explorer):
     def set(self, show: str | None = None, index: int | None = None):
         if show is not None:
             if show not in self.CHOICES:
-                raise ValueError(f"show must be one of {self.CHOICES}, got {show!r}")
+                raise ValueError(f"There is no choice {show!r}: pass show= one of "
+                                 f"{', '.join(map(repr, self.CHOICES))}.")
             self.show = show
         if index is not None:
             self.index = int(index)
@@ -523,7 +538,7 @@ class PredictionExplorer(_Explorer):
     def dataset_index(self) -> int:
         members = self.members
         if not len(members):
-            raise LookupError(f"no image to show with {self.show!r}")
+            raise LookupError(f"No image is left to show with {self.show!r}: choose another show=.")
         return int(members[self.index])
 
     @property

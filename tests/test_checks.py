@@ -152,7 +152,7 @@ def solutions(exercise, real):
         test_iter = real["test_iter"]
         preds = predict_probabilities(net, test_iter.images).argmax(dim=1)
         return run_solution(exercise, {"torch": torch, "TEXT_LABELS": TEXT_LABELS, "cm": confusion_matrix(
-            test_iter.labels, preds), "per_class_accuracy": per_class_accuracy})
+            preds, test_iter.labels), "per_class_accuracy": per_class_accuracy})
     if exercise == "07.2":
         preds, y_test = torch.randint(0, 10, (200,)), torch.randint(0, 10, (200,))
         y_test[:100] = preds[:100]  # right half the time

@@ -106,10 +106,12 @@ def test_tensor_batches_shuffle_covers_everything_once():
     assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
 
 
-@pytest.mark.parametrize("batch_size", [0, -4, 2.5, "16", None])
-def test_tensor_batches_rejects_bad_batch_sizes(batch_size):
+@pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-4, ValueError), (2.5, TypeError),
+                                               ("16", TypeError), (None, TypeError), (True, TypeError)])
+def test_tensor_batches_rejects_bad_batch_sizes(batch_size, error):
+    """A wrong type is a TypeError, a whole number below 1 a ValueError (the package's convention)."""
     images, labels = _bytes(4)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(error, match="batch_size"):
         TensorBatches(images, labels, batch_size)
 
 

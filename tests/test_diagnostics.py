@@ -118,7 +118,7 @@ def test_weight_gradient_norms(batches):
     torch.manual_seed(0)
     net = lenet()
     X, y = next(iter(batches))
-    rows = weight_gradient_norms(net, X, y, nn.CrossEntropyLoss())
+    rows = weight_gradient_norms(net, X, y, loss=nn.CrossEntropyLoss())
     assert [name for name, _ in rows] == NAMES
     assert all(isinstance(v, float) and v > 0 for _, v in rows)
     assert all(p.grad is None for p in net.parameters())  # no gradient left behind ...
@@ -158,14 +158,15 @@ def test_predict_probabilities(batches):
 def test_confusion_matrix_and_per_class_accuracy():
     labels = torch.tensor([0, 0, 0, 6, 6, 2, 2, 2])
     preds = torch.tensor([0, 6, 0, 0, 6, 2, 6, 4])
-    cm = confusion_matrix(labels, preds)
+    cm = confusion_matrix(preds, labels)  # what the model made, then the truth
     assert cm.shape == (10, 10) and int(cm.sum()) == 8
     assert int(cm[0, 0]) == 2 and int(cm[0, 6]) == 1 and int(cm[6, 0]) == 1 and int(cm[2, 4]) == 1
     assert cm.sum(dim=1).tolist() == [3, 0, 3, 0, 0, 0, 2, 0, 0, 0]  # rows: the true classes
     acc = per_class_accuracy(cm)
     assert torch.allclose(acc[[0, 2, 6]], torch.tensor([2 / 3, 1 / 3, 1 / 2]))
     assert float(acc[5]) == 0.0  # a class without examples does not divide by zero
-    assert confusion_matrix([0, 1, 1], [1, 1, 0], num_classes=2).tolist() == [[0, 1], [1, 1]]
+    two = confusion_matrix(predictions=[1, 1, 0], labels=[0, 1, 1], num_classes=2)
+    assert two.tolist() == [[0, 1], [1, 1]]
 
 
 def test_most_confused_pairs_count_both_directions():

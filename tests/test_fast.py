@@ -1,6 +1,7 @@
 """d2l_utils.fast: the fused Sigmoid -> AvgPool2d(2) step must give exactly what the two layers give,
 and fused_forward must never change what a network computes or bypass what it is asked to run."""
 
+import inspect
 
 import pytest
 import torch
@@ -237,3 +238,15 @@ def test_train_ch5_fast_really_fuses(fake_iters, monkeypatch):
     calls.clear()
     d2l_utils.train_ch5(d2l_utils.lenet(), train_iter, test_iter, 1, 0.9, "cpu", verbose=False, fast=False)
     assert calls == []
+
+
+def test_the_private_hook_dictionaries_fused_forward_reads_exist():
+    """PyTorch offers no public way to ask whether a hook is registered, so d2l_utils.fast reads the
+    dictionaries Module.__call__ reads; this fails on a PyTorch release that renames them."""
+    from torch.nn.modules import module as torch_module
+
+    for kind in d2l_utils.fast.HOOK_DICTS:
+        assert isinstance(getattr(torch_module, "_global" + kind), dict), kind
+        assert isinstance(getattr(nn.Sigmoid(), kind), dict), kind
+    source = inspect.getsource(torch_module.Module._call_impl)
+    assert all(kind in source for kind in d2l_utils.fast.HOOK_DICTS)  # the ones __call__ reads

@@ -15,7 +15,8 @@ from d2l_utils import (
     parameter_table,
     weight_layers,
 )
-from d2l_utils.models import FASHION_MNIST_MEAN, FASHION_MNIST_STD, MODELS, lenet_variant
+from d2l_utils.models import FASHION_MNIST_MEAN, FASHION_MNIST_STD, lenet_variant
+from d2l_utils.recipes import RECIPES
 
 ALL_FLAGS = {"relu": True, "max_pool": True, "normalize": True, "batch_norm": True}
 
@@ -56,10 +57,10 @@ def test_parameter_counts():
     assert count_parameters(frozen) == 61_706 - 150  # only trainable parameters count
 
 
-def test_models_registry():
-    assert set(MODELS) == {"lenet", "lenet-modern"}
-    assert layer_types(MODELS["lenet"]()) == layer_types(lenet())
-    assert layer_types(MODELS["lenet-modern"]()) == layer_types(lenet_modern())
+def test_each_recipe_builds_its_model():
+    assert set(RECIPES) == {"lenet", "lenet-modern"}
+    assert layer_types(RECIPES["lenet"].model()) == layer_types(lenet())
+    assert layer_types(RECIPES["lenet-modern"].model()) == layer_types(lenet_modern())
 
 
 def test_xavier_uniform_init_stays_in_bounds():

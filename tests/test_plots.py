@@ -23,8 +23,8 @@ from d2l_utils import (
     show_images,
     show_maps,
 )
-from d2l_utils.models import MODELS
 from d2l_utils.plots import CORRECT_COLOR, MISTAKE_COLOR, show_predictions, table
+from d2l_utils.recipes import RECIPES
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def test_signed_values_diverge_from_a_light_middle_to_two_hues():
 
 
 def test_each_recipe_has_its_own_colour():
-    assert set(RECIPE_COLORS) == set(MODELS)
+    assert set(RECIPE_COLORS) == set(RECIPES)
     colours = [to_rgba(c) for c in RECIPE_COLORS.values()]
     assert len(set(colours)) == len(colours)
 

@@ -1,6 +1,8 @@
 """d2l_utils.recipes: the flip augmentation, the modern set-up, both recipes on small fake data, the
 CLI's train_recipe, the ablation and checkpoint_or_train (both branches)."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -94,7 +96,8 @@ def test_modern_setup_builds_the_recipe_with_the_given_numbers():
 
 def test_modern_setup_defaults():
     optimizer, scheduler, loss = modern_setup(lenet_modern(), 10, 235)
-    assert optimizer.param_groups[0]["max_lr"] == 0.01 and optimizer.param_groups[0]["weight_decay"] == 0.01
+    assert optimizer.param_groups[0]["max_lr"] == RECIPES["lenet-modern"].lr  # the recipe's
+    assert optimizer.param_groups[0]["weight_decay"] == 0.01
     assert scheduler.total_steps == 2350 and loss.label_smoothing == 0.1
     assert optimizer.param_groups[0]["fused"] is True  # one kernel for the whole update (notebook 08)
 
@@ -102,11 +105,13 @@ def test_modern_setup_defaults():
 def test_each_recipe_trains_its_own_number_of_epochs(monkeypatch):
     seen = []
     monkeypatch.setattr(recipes, "load_data_fashion_mnist", lambda *a, **k: ([], []))
-    monkeypatch.setitem(recipes.RECIPES, "lenet-modern",
-                        lambda *a, num_epochs, **k: seen.append(num_epochs) or (None, History()))
+    monkeypatch.setitem(recipes.RECIPES, "lenet-modern", dataclasses.replace(
+        RECIPES["lenet-modern"], trainer=lambda net, t, v, num_epochs, lr, device, **k: seen.append(
+            (num_epochs, lr)) or History()))
     recipes.train_recipe("lenet-modern")
-    recipes.train_recipe("lenet-modern", 3)
-    assert seen == [recipes.EPOCHS["lenet-modern"], 3] and recipes.EPOCHS["lenet"] == 10
+    recipes.train_recipe("lenet-modern", 3, lr=0.5)
+    assert seen == [(RECIPES["lenet-modern"].epochs, RECIPES["lenet-modern"].lr), (3, 0.5)]
+    assert recipes.EPOCHS == {name: recipe.epochs for name, recipe in RECIPES.items()}
 
 
 # --- both recipes on small fake data ----------------------------------------------------------------------
@@ -150,7 +155,7 @@ def test_train_classic_is_sgd_on_lenet(fake_iters):
     torch.manual_seed(0)
     net, history = train_classic(train_iter, test_iter, num_epochs=1, device="cpu", verbose=False)
     assert [type(m) for m in net] == [type(m) for m in lenet()] and len(history) == 1
-    assert RECIPES == {"lenet": train_classic, "lenet-modern": train_modern}
+    assert RECIPES["lenet"].model is lenet and RECIPES["lenet-modern"].model is lenet_modern
 
 
 def test_recipes_train_new_xavier_initialised_networks(fake_iters, monkeypatch):
@@ -160,7 +165,7 @@ def test_recipes_train_new_xavier_initialised_networks(fake_iters, monkeypatch):
     train_classic(train_iter, test_iter, num_epochs=1)
     train_modern(train_iter, test_iter, num_epochs=1)
     (classic, args, kwargs), (modern, modern_args, modern_kwargs) = seen
-    assert args == (train_iter, test_iter, 1, 0.9, None) and kwargs == {"init": True}  # device None: CPU
+    assert args == (train_iter, test_iter, 1, RECIPES["lenet"].lr, None) and kwargs == {"init": True}
     assert type(modern[0]).__name__ == "Normalize" and modern_args[3:] == (None, None)  # lr: the optimizer's
     assert modern_kwargs["init"] is True and modern_kwargs["loss"].label_smoothing == 0.1
 
@@ -180,17 +185,19 @@ def test_train_recipe_saves_a_checkpoint(isolated, fake_dir, tmp_path):
                                 save=path, verbose=False)
     loaded, payload = load_checkpoint(path, model="lenet")
     assert payload["history"] == history.as_dict()
-    assert payload["meta"] == {"epochs": 1, "batch_size": 32, "lr": None, "seed": 0}
+    assert payload["meta"] == {"epochs": 1, "batch_size": 32, "lr": RECIPES["lenet"].lr, "seed": 0}  # used
     net.eval()
     assert all(torch.equal(a, b.cpu()) for a, b in zip(loaded.state_dict().values(),
                                                        net.state_dict().values()))
 
 
 def test_train_recipe_is_reproducible_and_passes_lr(isolated, fake_dir):
-    runs = [train_recipe("lenet", 1, 32, seed=3, device="cpu", root=fake_dir, verbose=False)[1].loss
+    runs = [train_recipe("lenet", 1, batch_size=32, seed=3, device="cpu", root=fake_dir,
+                         verbose=False)[1].loss
             for _ in range(2)]
     assert runs[0] == runs[1]
-    other = train_recipe("lenet", 1, 32, seed=3, device="cpu", root=fake_dir, lr=0.01, verbose=False)[1]
+    other = train_recipe("lenet", 1, batch_size=32, seed=3, device="cpu", root=fake_dir, lr=0.01,
+                         verbose=False)[1]
     assert other.loss != runs[0]
 
 

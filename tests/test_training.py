@@ -125,7 +125,7 @@ def test_sum_and_mean_losses_report_the_same_mean(fake_iters):
     assert 1.5 < results[0][0] < 3.0  # a mean per example for both, not a sum over a batch
 
 
-def test_interrupt_returns_finished_epochs(fake_iters, capsys):
+def test_an_interrupt_propagates_with_the_finished_epochs_kept(fake_iters, capsys):
     train_iter, test_iter = fake_iters
 
     class InterruptedIter:
@@ -141,10 +141,12 @@ def test_interrupt_returns_finished_epochs(fake_iters, capsys):
                     raise KeyboardInterrupt
                 yield batch
 
-    history = train_ch5(lenet(), InterruptedIter(), test_iter, 5, 0.9, "cpu")
-    assert history.interrupted and len(history) == 1
+    history = History()
+    with pytest.raises(KeyboardInterrupt) as err:
+        train_ch5(lenet(), InterruptedIter(), test_iter, 5, 0.9, "cpu", history=history)
+    assert history.interrupted and len(history) == 1 and err.value.history is history
     assert len(history.test_acc) == len(history.sec) == 1
-    assert "interrupted: returning the 1 finished epoch(s)" in capsys.readouterr().out
+    assert "Interrupted after 1 finished epoch(s)" in capsys.readouterr().out
 
 
 def test_needs_lr_or_an_optimizer_not_both(fake_iters):
@@ -242,8 +244,9 @@ def test_the_net_comes_back_as_it_went_in_after_ctrl_c(fake_iters, capsys):
         raise KeyboardInterrupt
 
     net = lenet().eval()
-    history = train_ch5(net, train_iter, test_iter, 2, 0.9, "cpu", augment=interrupt)
-    assert history.interrupted and len(history) == 0
+    with pytest.raises(KeyboardInterrupt) as err:
+        train_ch5(net, train_iter, test_iter, 2, 0.9, "cpu", augment=interrupt)
+    assert err.value.history.interrupted and len(err.value.history) == 0
     assert net[3].weight.view(16, -1).shape == (16, 150) and not net.training
     def broken(y_hat, y):
         raise RuntimeError("broken batch")
