@@ -14,7 +14,7 @@ from .data import (TEXT_LABELS, DataError, TensorBatches, find_data_dir, get_fas
 from .diagnostics import (confusion_matrix, feature_maps, first_steps, most_confident_mistakes,
                           most_confused_pairs, per_class_accuracy, predict_probabilities,
                           weight_gradient_norms)
-from .measured import expect, measured
+from .measured import measured
 from .models import (Normalize, count_parameters, init_weights, lenet, lenet_modern, parameter_table,
                      weight_layers)
 from .plots import (IMAGE_CMAP, RECIPE_COLORS, SIGNED_CMAP, plot_bars, plot_channels, plot_confusion_matrix,
@@ -30,7 +30,7 @@ __all__ = [
     # data
     "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
     "load_data_fashion_mnist", "load_fashion_mnist_tensors", "subset", "to_unit_range",
-    "expect", "measured",  # measured numbers in the lessons
+    "measured",  # measured numbers in the lessons
     # models
     "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "parameter_table",
     "weight_layers",
