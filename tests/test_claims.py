@@ -37,14 +37,17 @@ def test_each_table_belongs_to_a_notebook_that_prints_measured_numbers():
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_the_table_fits_the_stored_outputs(table):
-    """Each key picks exactly one code cell, each line template matches exactly one line of its stored output,
-    each name is read once, and every range and claim names numbers the table reads."""
+    """Each key picks exactly one code cell, one whose outputs nbval compares (and so hands to the check);
+    each line template matches exactly one line of its stored output, each name is read once, and every range
+    and claim names numbers the table reads."""
     data = json.loads(table.read_text(encoding="utf-8"))
     cells = code_cells(notebook_of(table))
     names = []
     for key, templates in data["cells"].items():
         chosen = [c for c in cells if key in "".join(c["source"])]
         assert len(chosen) == 1, f"{table.name}: {key!r} is in {len(chosen)} code cells, not 1"
+        tags = set(chosen[0]["metadata"].get("tags", []))
+        assert not tags & {"nbval-ignore-output", "nbval-skip"}, f"{table.name}: nbval never compares {key!r}"
         lines = stdout_lines(chosen[0]["outputs"])
         for template in templates:
             matches = [line for line in lines if template_regex(template).fullmatch(line)]
