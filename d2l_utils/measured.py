@@ -1,11 +1,11 @@
-"""Measured numbers a lesson asks the learner to compare (notebooks 05 and 06): printed after "≈", each with the
-range it should fall in.
+"""Measured numbers a lesson asks the learner to compare (notebooks 05 and 06): printed after "≈", each
+with the range it should fall in.
 
 A number from floating-point training or inference differs in its last digits between machines, so the
-notebooks print it after "≈" (the test-suite ignores those digits). Where the learner should see what to expect,
-the cell calls ``measured`` with the range; outside that range nothing stops: the learner reads one plain
-sentence, which fails the test-suite. The ranges of the other printed numbers, and the claims of the text, are
-checked by the test-suite on every run (notebooks/claims/NN.json), not in the learner's cells.
+notebooks print it after "≈" (the test-suite ignores those digits). Where the learner should see what to
+expect, the cell calls ``measured`` with the range; outside that range nothing stops: the learner reads one
+plain sentence, which fails the test-suite. The ranges of the other printed numbers, and the claims of the
+text, are checked by the test-suite on every run (notebooks/claims/NN.json), not in the learner's cells.
 """
 
 from __future__ import annotations
