@@ -55,7 +55,7 @@ from .diagnostics import (
     predict_probabilities,
     weight_gradient_norms,
 )
-from .measured import expect, measured
+from .measured import measured
 from .models import (
     Normalize,
     count_parameters,
@@ -102,7 +102,7 @@ __all__ = [
     "TEXT_LABELS", "DataError", "TensorBatches", "find_data_dir", "get_fashion_mnist_labels",
     "load_data_fashion_mnist", "load_fashion_mnist_tensors", "subset", "to_unit_range",
     # measured
-    "expect", "measured",
+    "measured",
     # models
     "Normalize", "count_parameters", "init_weights", "lenet", "lenet_modern", "parameter_table",
     "weight_layers",

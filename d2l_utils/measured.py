@@ -1,14 +1,16 @@
-"""Measured numbers in the lessons (every notebook): printed after "≈", each with the range it should fall in.
+"""Measured numbers a lesson asks the learner to compare (notebooks 05 and 06): printed after "≈", each
+with the range it should fall in.
 
 A number from floating-point training or inference differs in its last digits between machines, so the
-notebooks print it after "≈" (the test-suite ignores those digits) and say which range it should fall in.
-Outside that range nothing stops: the learner reads one plain sentence, which fails the test-suite.
+notebooks print it after "≈" (the test-suite ignores those digits). Where the learner should see what to
+expect, the cell calls ``measured`` with the range; outside that range nothing stops: the learner reads one
+plain sentence, which fails the test-suite. The ranges of the other printed numbers, and the claims of the
+text, are checked by the test-suite on every run (notebooks/claims/NN.json), not in the learner's cells.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "expect",
     "measured",
 ]
 
@@ -25,11 +27,3 @@ def measured(what: str, value: float, low: float, high: float, fmt: str = ".2f",
         print(f"  Note: the lesson expects {what} between {low:{fmt}}{unit} and {high:{fmt}}{unit}, "
               f"and this run gave {value:{fmt}}{unit}. {_AFTER_A_CHANGE}")
     return value
-
-
-def expect(holds: object, claim: str) -> bool:
-    """Print nothing when ``holds`` is true; otherwise one sentence saying that this run does not show
-    ``claim`` (what the text says), and that a change of settings explains it. Returns ``bool(holds)``."""
-    if not holds:
-        print(f"Note: the lesson says {claim}, but this run does not show it. {_AFTER_A_CHANGE}")
-    return bool(holds)

@@ -30,7 +30,6 @@ from d2l_utils import (
     checkpoint_or_train,
     confusion_matrix,
     count_parameters,
-    expect,
     first_steps,
     init_weights,
     lenet,
@@ -156,7 +155,7 @@ def solutions(exercise, real):
     if exercise == "07.2":
         preds, y_test = torch.randint(0, 10, (200,)), torch.randint(0, 10, (200,))
         y_test[:100] = preds[:100]  # right half the time
-        return run_solution(exercise, {"torch": torch, "TEXT_LABELS": TEXT_LABELS, "expect": expect,
+        return run_solution(exercise, {"torch": torch, "TEXT_LABELS": TEXT_LABELS,
                                        "preds": preds, "y_test": y_test})
     if exercise == "07.3":
         return stored(exercise, r"largest gain: (.+)")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from d2l_utils.measured import expect, measured
+from d2l_utils.measured import measured
 
 
 def test_in_range_prints_only_the_number(capsys):
@@ -21,13 +21,3 @@ def test_format_and_unit(capsys):
     measured("speed-up", 3.26, 2.0, 5.0, fmt=".1f", unit="×")
     assert capsys.readouterr().out == "speed-up ≈ 3.3×\n"
 
-
-def test_expect_is_silent_when_the_claim_holds(capsys):
-    assert expect(1 < 2, "one is less than two") is True
-    assert capsys.readouterr().out == ""
-
-
-def test_expect_says_which_claim_failed(capsys):
-    assert expect(False, "the loss falls") is False
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "the loss falls" in out
