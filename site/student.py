@@ -78,7 +78,7 @@ def student_notebook(path: Path) -> nbformat.NotebookNode:
 
 
 def source_files(root: Path, name: str) -> list[Path]:
-    """The files of ``name`` (a file or a folder) to copy: git's tracked files in a clone, else all but caches."""
+    """The files of ``name`` (a file or a folder): those git tracks in a clone, else all but caches."""
     try:
         listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", name], capture_output=True,
                                 check=True).stdout.decode().split("\0")
@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     written, rev = build(args.out)
     shown = os.path.relpath(args.out)
     print(f"student: {len(written)} notebooks without solutions in {shown}, branch {BRANCH} at {rev}.\n"
-          f"Push it: git -C {shown} push <your repository> HEAD:{BRANCH} (add --force to replace an older copy); "
-          "then make links HUB=https://your.hub prints the class's link.")
+          f"Push it: git -C {shown} push <your repository> HEAD:{BRANCH} (--force replaces an older "
+          "copy); then make links HUB=https://your.hub prints the class's link.")
     return 0
 
 

@@ -57,9 +57,10 @@ def solution_lines() -> dict[str, str]:
 
 
 def tree_lines(folder: Path) -> dict[str, Path]:
-    """{line: file} over every file of ``folder`` but git's own; a notebook's cells and outputs, line by line."""
+    """{line: file} over every file of ``folder`` but git's own; a notebook's cells and outputs by line."""
     found = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts):
+    files = [p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts]
+    for path in sorted(files):
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".ipynb":
             parts = []
@@ -76,7 +77,7 @@ def tree_lines(folder: Path) -> dict[str, Path]:
 
 def test_no_solution_line_anywhere_in_the_copy(copy):
     wanted = solution_lines()
-    assert len(wanted) > 100, f"only {len(wanted)} solution lines to look for: is the solution tag still used?"
+    assert len(wanted) > 100, f"only {len(wanted)} solution lines to look for: is the tag still used?"
     # The search finds every one of them where they are, in the notebooks themselves...
     assert not set(wanted) - set(tree_lines(ROOT / "notebooks")), "the search misses solution lines"
     # ...and none in any file of the copy.
@@ -131,7 +132,7 @@ def test_a_folder_that_is_not_a_student_copy_is_left_alone(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("D2L_TEST_STUDENT") != "1",
-                    reason="the student notebooks run in make test-all (make test-student sets D2L_TEST_STUDENT=1)")
+                    reason="runs in make test-all (make test-student: D2L_TEST_STUDENT=1)")
 def test_every_student_notebook_runs_with_each_check_not_answered_yet(tmp_path):
     """nbval --nbval-lax over the copy, with its own d2l_utils and exercise data: every cell runs without an
     error; each exercise cell, run as the student finds it, prints "Write your answer first: ..." (the
