@@ -106,6 +106,8 @@ def build(student: Path = STUDENT, out: Path = OUT, chromium: str | None = None)
         raise SystemExit(f"handouts: no notebooks in {student / 'notebooks'}: run make student first "
                          "(the handouts are made from the students' copy, without solutions).")
     (out / "html").mkdir(parents=True, exist_ok=True)
+    for old in [*out.glob("*.pdf"), *(out / "html").glob("*.html")]:  # a renamed notebook's old handout
+        old.unlink()
     made = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium or os.environ.get("CHROMIUM") or None,
