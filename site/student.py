@@ -2,8 +2,10 @@
 
 Writes _build/student/: the notebooks without their solutions, beside everything `make lab` needs (the
 helpers, the exercise data, binder/, the checkpoints, pyproject.toml, the requirements and their locks,
-the Makefile), as a git repository of one commit on a branch `student` that a teacher pushes as it is
-(`git -C _build/student push <your repository> HEAD:student`; notebooks/TEACHING.md). The notebooks go
+the Makefile), as a git repository on a branch `student` that a teacher pushes as it is
+(`git -C _build/student push <your repository> HEAD:student`; notebooks/TEACHING.md): one commit the
+first time, then one more on top for each build that changed something, so that every push is a
+fast-forward that nbgitpuller merges into the copies students already have. The notebooks go
 through nbconvert's preprocessors, in this order:
 
 - RegexRemovePreprocessor drops the one-line cells that point at a solution ("*Solution: click ...*");
@@ -105,14 +107,19 @@ def source_revision(root: Path) -> str:
 
 
 def commit(out: Path, message: str) -> str:
-    """Make ``out`` a git repository of one commit on branch ``student``; its hash."""
+    """Commit everything in ``out`` on branch ``student`` (a new repository the first time, a commit on
+    top of the last copy after that, none when nothing changed); the branch's commit."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(out), *args], capture_output=True, text=True,
                               check=True).stdout.strip()
 
-    git("init", "-q")
-    git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")  # git init -b needs git 2.28
+    if not (out / ".git").exists():
+        git("init", "-q")
+        git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")  # git init -b needs git 2.28
     git("add", "-A")
+    if subprocess.run(["git", "-C", str(out), "rev-parse", "-q", "--verify", "HEAD"],
+                      capture_output=True).returncode == 0 and not git("status", "--porcelain"):
+        return git("rev-parse", "--short", "HEAD")  # the same copy as last time
     # The teacher's name where git knows it; a neutral one where it does not. No signing: a build step.
     who = [] if subprocess.run(["git", "-C", str(out), "config", "user.email"], capture_output=True).stdout \
         else ["-c", "user.name=make student", "-c", "user.email=make-student@localhost"]
@@ -129,9 +136,12 @@ def build(out: Path = OUT, root: Path = ROOT) -> tuple[list[Path], str]:
             f"student: {out} exists and is not a student copy made by make student (its git HEAD is not "
             f"branch {BRANCH!r}), so it is left alone. Remove it yourself or name another folder: "
             "site/student.py --out FOLDER.")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    # A copy made before keeps its history: a new build is a commit on top of it, which the pushed
+    # branch takes as a fast-forward and nbgitpuller merges into the students' clones.
+    for old in out.iterdir() if out.exists() else []:
+        if old.name != ".git":
+            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     for name in FILES:
         files = source_files(root, name)
         if not files:
@@ -158,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     written, rev = build(args.out)
     shown = os.path.relpath(args.out)
     print(f"student: {len(written)} notebooks without solutions in {shown}, branch {BRANCH} at {rev}.\n"
-          f"Push it: git -C {shown} push <your repository> HEAD:{BRANCH} (--force replaces an older "
-          "copy); then make links HUB=https://your.hub prints the class's link.")
+          f"Push it: git -C {shown} push <your repository> HEAD:{BRANCH}; then "
+          "make links HUB=https://your.hub prints the class's links.")
     return 0
 
 

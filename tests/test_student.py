@@ -123,6 +123,23 @@ def test_each_notebook_keeps_all_but_its_solutions(copy):
         assert mine.metadata == nb.metadata
 
 
+def test_a_new_build_is_a_commit_on_top_of_the_last(tmp_path):
+    """Pushes stay fast-forwards (nbgitpuller merges them into students' clones): a rebuild adds a commit
+    where the copy changed, none where it did not."""
+    out = tmp_path / "student"
+    student.build(out)
+    first = git(out, "rev-parse", "HEAD")
+    student.build(out)
+    assert git(out, "rev-parse", "HEAD") == first
+    git(out, "rm", "-q", "notebooks/README.md")
+    git(out, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "a change in the copy")
+    (out / "stray.txt").write_text("not from the collection")
+    student.build(out)
+    assert git(out, "rev-list", "--count", "HEAD") == "3" and git(out, "status", "--porcelain") == ""
+    assert (out / "notebooks" / "README.md").is_file() and not (out / "stray.txt").exists()
+    assert git(out, "merge-base", "--is-ancestor", first, "HEAD") == ""
+
+
 def test_a_folder_that_is_not_a_student_copy_is_left_alone(tmp_path):
     (tmp_path / "mine.txt").write_text("keep me")
     with pytest.raises(SystemExit, match="not a student copy"):
