@@ -156,9 +156,10 @@ test: setup data chromium axe
 	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-nbval test-browser
 
 # `make test`, then, side by side with one thread each (so neither waits for a core the other holds),
-# every notebook under nbval as another machine runs it, and the notebooks the browser tier left out.
+# every notebook under nbval as another machine runs it, and the notebooks the browser tier left out
+# (with the handouts' tests) followed by the students' copy's notebooks (test-student).
 test-all: test
-	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-portable test-browser-rest
+	$(MAKE) --no-print-directory -j2 $(OUTPUT_SYNC) test-portable test-browser-rest test-student
 
 # Every notebook under nbval, on one thread: `make test` runs it beside the browser tier, and passes that
 # each start a thread per core fight over the cores (OpenMP threads wait for each other): on 2 cores the
@@ -233,3 +234,29 @@ site: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts _build $(AXE_FAILED)
+
+.PHONY: student links handouts test-student
+
+# For a class (notebooks/TEACHING.md): the students' copy, the links that hand it out, printed handouts.
+# _build/student/: the notebooks without solution cells or the stored outputs of exercise cells, with the
+# helpers, the exercise data, binder/, the checkpoints and what make lab needs, as one git commit on
+# branch student (push it: git -C _build/student push <your repository> HEAD:student).
+student: setup
+	$(BIN)/python site/student.py
+
+# The nbgitpuller link that opens branch student at notebook 01 on a JupyterHub, and the Binder link:
+# make links HUB=https://hub.example.edu (REPO=https://... where the branch was pushed to a fork).
+links: python
+	@$(PYTHON) site/links.py --hub "$(HUB)" $(if $(REPO),--repo "$(REPO)")
+
+# _build/handouts/NN_name.pdf, one per notebook of the students' copy, printed by the browser tests'
+# Chromium; without one, one line says the handouts are skipped.
+handouts: student chromium
+	@chromium=$$($(FIND_CHROMIUM)) || { echo "Handouts skipped: no Chromium here (see make chromium)."; \
+	  exit 0; }; CHROMIUM=$$chromium $(BIN)/python site/handouts.py
+
+# Every notebook of a fresh students' copy under nbval in lax mode, each exercise check answering
+# "Write your answer first" and each quiz as stored (tests/test_student.py; make test-all).
+test-student: setup data
+	D2L_TEST_STUDENT=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/pytest tests/test_student.py \
+	  -p no:cacheprovider -rs --durations=4
