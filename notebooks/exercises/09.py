@@ -255,5 +255,5 @@ def sgd_steps(train_briefly):
     if len(losses) != len(batches) or not all(math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6)
                                               for a, b in zip(losses, expected_losses)):
         return ("the steps are right now, but the losses your function returns are not the loss per example "
-                "of each batch (an untrained network starts near ln 10 ≈ 2.3).")
+                "of each batch (an untrained network starts near ln 10, about 2.3).")
     return None
