@@ -298,3 +298,20 @@ def test_plot_bars_labels_the_bars_of_a_log_scale():
     fig = plot_bars(["a", "b"], [0.0015, 784.0], "t", "y", log=True)
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.0015", "784"]
     assert len(plot_bars(["a"], [2.0], "t", "y").axes[0].texts) == 0
+
+
+def test_no_notebook_labels_the_bars_of_a_log_scale_again():
+    """plot_bars(log=True) writes each bar's value; a cell that adds bar_label draws every label twice."""
+    import ast
+
+    from nbtools import NOTEBOOKS, code_sources
+
+    twice = []
+    for path in NOTEBOOKS:
+        for i, source in code_sources(path):
+            calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
+            log_bars = any(getattr(c.func, "id", None) == "plot_bars" and any(
+                k.arg == "log" and getattr(k.value, "value", False) is True for k in c.keywords) for c in calls)
+            if log_bars and any(getattr(c.func, "attr", None) == "bar_label" for c in calls):
+                twice.append(f"{path.name} cell {i}")
+    assert not twice, f"bars labelled twice: {twice}"
