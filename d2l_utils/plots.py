@@ -45,6 +45,17 @@ IMAGE_CMAP = "gray"
 SIGNED_CMAP = "coolwarm"
 RECIPE_COLORS = {"lenet": "tab:orange", "lenet-modern": "tab:blue"}
 MISTAKE_COLOR, CORRECT_COLOR = "tab:red", "tab:green"
+# The width of a notebook's outputs, in inches at projector_style's 100 dpi (1,000 pixels: JupyterLab's
+# output area on a 1,280-pixel projector). A figure no wider than this is shown at its own size, so its
+# text of N pt appears at N * 100 / 96 CSS pt; a wider one is shrunk to fit, and its text with it.
+NOTEBOOK_WIDTH, NOTEBOOK_DPI = 10.0, 100
+
+
+def shown_points(fontsize: float, fig_width: float, dpi: float = NOTEBOOK_DPI) -> float:
+    """The size in CSS points at which text of ``fontsize`` pt appears in a notebook, in a figure
+    ``fig_width`` inches wide saved at ``dpi``. Used by the explorers (widgets) and their tests."""
+    scale = min(1.0, NOTEBOOK_WIDTH * NOTEBOOK_DPI / (fig_width * dpi))
+    return fontsize * dpi / 96 * scale
 
 
 def projector_style() -> None:

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from .data import TEXT_LABELS, Device, to_unit_range
 from .diagnostics import predict_probabilities
-from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, SIGNED_CMAP, _bare
+from .plots import CORRECT_COLOR, IMAGE_CMAP, MISTAKE_COLOR, NOTEBOOK_DPI, NOTEBOOK_WIDTH, SIGNED_CMAP, _bare
 
 __all__ = [
     "ConvExplorer",
@@ -30,6 +30,11 @@ __all__ = [
     "conv_output_size",
 ]
 
+# Legible on a projector: every text of an explorer's figure is at least FONT_PT (14 pt: 14.6 CSS pt at
+# 100 dpi), every figure at most the notebook's width (so it is not shrunk) and drawn at the notebook's
+# 100 dpi, whatever matplotlib's settings (tests/test_widgets.py measures it on the drawn figures).
+FONT_PT, TITLE_PT = 14, 15
+WIDGET_FONT = "19px"  # the HTML text beside the controls: 14 pt
 
 
 def widgets_available() -> bool:
@@ -48,10 +53,15 @@ def widgets_available() -> bool:
 def _new_figure(width: float, height: float):
     from matplotlib.figure import Figure  # not pyplot: no global figure list, no double display
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(min(width, NOTEBOOK_WIDTH), height), dpi=NOTEBOOK_DPI, layout="constrained")
 
 
-def png_output(fig, dpi: int = 80) -> dict:
+def _ticks(ax):
+    """Tick labels at FONT_PT (matplotlib's default is 10 pt)."""
+    ax.tick_params(labelsize=FONT_PT)
+
+
+def png_output(fig, dpi: int = NOTEBOOK_DPI) -> dict:
     """A figure as a notebook ``display_data`` output holding a PNG (for ``Output.outputs``)."""
     import base64
     import io
@@ -211,7 +221,7 @@ class DatasetBrowser(_Explorer):
         ax.imshow(_np(self.image.squeeze()), cmap=IMAGE_CMAP, vmin=0, vmax=1)
         _bare(ax)
         ax.set_title(f"{self.name} (label {self.class_index})\n#{self.dataset_index}: "
-                     f"{self.index + 1} of {self.count}", fontsize=12)
+                     f"{self.index + 1} of {self.count}", fontsize=TITLE_PT)
         return fig
 
 
@@ -320,34 +330,34 @@ class ConvExplorer(_Explorer):
     def figure(self):
         from matplotlib.patches import Rectangle
 
-        fig = _new_figure(13, 3.8)
-        axes = fig.subplots(1, 5, width_ratios=[1.3, 1, 1, 1, 1.3])
+        fig = _new_figure(NOTEBOOK_WIDTH, 3.6)
+        axes = fig.subplots(1, 5, width_ratios=[1.25, 1, 1, 1, 1.25])
         kh, kw = self.kernel.shape
         r, c = self.window
         lo, hi = min(float(self.padded.min()), 0.0), max(float(self.padded.max()), 1.0)  # at least 0..1
         axes[0].imshow(_np(self.padded), cmap=IMAGE_CMAP, vmin=lo, vmax=hi)
         axes[0].add_patch(Rectangle((c - 0.5, r - 0.5), kw, kh, fill=False, ec="red", lw=2))
-        axes[0].set_title(f"input{' (padded)' if self.padding else ''}\nwindow at ({r}, {c})", fontsize=11)
-        small = max(kh, kw) <= 7
-        for ax, data, title, signed in ((axes[1], self.patch, "input patch", False),
-                                        (axes[2], self.kernel, f"kernel: {self.kernel_name}", True),
-                                        (axes[3], self.product, "patch x kernel (elementwise)", True)):
+        axes[0].set_title(f"input{' (padded)' if self.padding else ''}\nwindow ({r}, {c})", fontsize=FONT_PT)
+        small = max(kh, kw) <= 3  # values written at FONT_PT fit cells of up to 3x3
+        for ax, data, title, signed in ((axes[1], self.patch, "input\npatch", False),
+                                        (axes[2], self.kernel, f"kernel:\n{self.kernel_name}", True),
+                                        (axes[3], self.product, "patch × kernel\n(elementwise)", True)):
             lim = float(data.abs().max()) or 1.0
             shown = ax.imshow(_np(data), **(dict(cmap=SIGNED_CMAP, vmin=-lim, vmax=lim) if signed
                                            else dict(cmap=IMAGE_CMAP, vmin=lo, vmax=hi)))
-            ax.set_title(title, fontsize=11)
+            ax.set_title(title, fontsize=FONT_PT)
             if small:  # each value in black or white, whichever is readable on its cell
                 for (i, j), v in ((ij, float(data[ij])) for ij in
                                   ((i, j) for i in range(data.shape[0]) for j in range(data.shape[1]))):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=10,
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=FONT_PT,
                             color=_text_color(shown.cmap(shown.norm(v))))
-        axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=12)
+        axes[3].set_xlabel(f"sum = {self.output_value:.3f}", fontsize=TITLE_PT)
         fmap = self.feature_map
         lim = float(fmap.abs().max()) or 1.0
         axes[4].imshow(_np(fmap), cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
         axes[4].add_patch(Rectangle((self.col - 0.5, self.row - 0.5), 1, 1, fill=False, ec="black", lw=2))
-        axes[4].set_title(f"feature map {fmap.shape[0]}x{fmap.shape[1]}\ncell ({self.row}, {self.col})"
-                          f" = {self.output_value:.3f}", fontsize=11)
+        axes[4].set_title(f"feature map {fmap.shape[0]}×{fmap.shape[1]}", fontsize=FONT_PT)
+        axes[4].set_xlabel(f"({self.row}, {self.col}) = {self.output_value:.3f}", fontsize=FONT_PT)
         for ax in axes:
             _bare(ax)
         return fig
@@ -383,7 +393,7 @@ class ShapeCalculator(_Explorer):
             self.controls = {name: w.IntSlider(value=self.values[name], min=lo, max=hi, description=label,
                                                style={"description_width": "7em"})
                              for name, (label, lo, hi) in self.FIELDS.items()}
-            self._text = w.HTML()
+            self._text = w.HTML(style={"font_size": WIDGET_FONT})
             c = self.controls
             self._setup_widgets([w.HBox([w.VBox([c["k1"], c["p1"], c["s1"]]),
                                          w.VBox([c["k2"], c["p2"], c["s2"]]), c["pool"]]), self._text])
@@ -454,26 +464,28 @@ class ShapeCalculator(_Explorer):
         super()._render()
 
     def figure(self):
-        fig = _new_figure(8, 3.6)
+        import textwrap
+
+        problem = textwrap.wrap(self.error, 62) if self.error else []
+        fig = _new_figure(NOTEBOOK_WIDTH, 4.4 + 0.3 * len(problem))
         ax = fig.add_subplot()
         spatial = [(n, s[2]) for n, s in self.shapes if len(s) == 4]
         names = [f"{i}: {n}" for i, (n, _) in enumerate(spatial)]
         bars = ax.barh(names[::-1], [s for _, s in spatial][::-1], color="tab:blue")
         for bar, (_, shape) in zip(bars, [x for x in self.shapes if len(x[1]) == 4][::-1]):
             ax.text(bar.get_width() + 0.3, bar.get_y() + bar.get_height() / 2,
-                    "x".join(map(str, shape[1:])), va="center", fontsize=11)
-        ax.set_xlabel("height = width of the feature maps")
+                    "×".join(map(str, shape[1:])), va="center", fontsize=FONT_PT)
+        ax.set_xlabel("height = width of the feature maps", fontsize=FONT_PT)
         ax.set_xlim(0, max(s for _, s in spatial) * 1.35)
+        _ticks(ax)
         v = self.values
         title = (f"conv1 k={v['k1']} p={v['p1']} s={v['s1']}, conv2 k={v['k2']} p={v['p2']} "
                  f"s={v['s2']}, pool {v['pool']}")
         if self.error:
-            import textwrap
-
-            ax.set_title(title + "\nproblem: " + textwrap.fill(self.error, 64), fontsize=11, color="#b00020")
+            ax.set_title(title + "\nproblem: " + "\n".join(problem), fontsize=FONT_PT, color="#b00020")
         else:
             ax.set_title(title + f"\nFlatten: {self.shapes[-4][1][1]} values -> Linear(400, 120) fits",
-                         fontsize=11)
+                         fontsize=FONT_PT)
         return fig
 
 
@@ -558,17 +570,17 @@ class PredictionExplorer(_Explorer):
         return self.prediction == self.true_name
 
     def figure(self):
-        fig = _new_figure(9, 3.4)
+        fig = _new_figure(NOTEBOOK_WIDTH, 4.6)
         if not len(self.members):
             ax = fig.add_subplot()
-            ax.text(0.5, 0.5, f"no image: {self.show}", ha="center", va="center")
+            ax.text(0.5, 0.5, f"no image: {self.show}", ha="center", va="center", fontsize=TITLE_PT)
             ax.axis("off")
             return fig
-        ax_img, ax_bar = fig.subplots(1, 2, width_ratios=[1, 2.4])
+        ax_img, ax_bar = fig.subplots(1, 2, width_ratios=[1, 2.2])
         ax_img.imshow(_np(to_unit_range(self.images[self.dataset_index]).squeeze()), cmap=IMAGE_CMAP,
                       vmin=0, vmax=1)
         _bare(ax_img)
-        ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=12)
+        ax_img.set_title(f"test image #{self.dataset_index}\ntrue: {self.true_name}", fontsize=FONT_PT)
         probs = self.probabilities
         pred, true = int(self.predictions[self.dataset_index]), int(self.labels[self.dataset_index])
         colors = ["tab:gray"] * len(TEXT_LABELS)
@@ -576,15 +588,21 @@ class PredictionExplorer(_Explorer):
         if pred != true:
             colors[pred] = MISTAKE_COLOR
         ax_bar.barh(range(len(TEXT_LABELS)), probs.numpy(), color=colors)
-        # the bars are named in words too, not by colour alone
+        # the bars are named in words too, not by colour alone, right of the bar's end (the axis runs on
+        # past 1, without ticks, to leave them room)
         marks = {true: "true = predicted"} if pred == true else {true: "true", pred: "predicted"}
         for row, mark in marks.items():
-            ax_bar.text(min(float(probs[row]) + 0.01, 0.85), row, mark, va="center", fontsize=11)
+            ax_bar.text(float(probs[row]) + 0.02, row, f"{mark} ({float(probs[row]):.0%})", va="center",
+                        fontsize=FONT_PT)
         ax_bar.set_yticks(range(len(TEXT_LABELS)), TEXT_LABELS)
         ax_bar.invert_yaxis()
-        ax_bar.set_xlim(0, 1)
-        ax_bar.set_xlabel("probability (softmax of the network's outputs)")
+        ax_bar.set_xlim(0, 1.75)
+        ax_bar.set_xticks([0, 0.5, 1])
+        ax_bar.spines[["top", "right"]].set_visible(False)
+        ax_bar.spines["bottom"].set_bounds(0, 1)
+        ax_bar.set_xlabel("probability (softmax of the network's outputs)", fontsize=FONT_PT)
+        _ticks(ax_bar)
         verdict = "correct" if pred == true else "wrong"
         ax_bar.set_title(f"predicted: {self.prediction} ({float(probs[pred]):.1%}), {verdict}",
-                         fontsize=12, color=CORRECT_COLOR if pred == true else MISTAKE_COLOR)
+                         fontsize=TITLE_PT, color=CORRECT_COLOR if pred == true else MISTAKE_COLOR)
         return fig

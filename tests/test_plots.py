@@ -310,8 +310,9 @@ def test_no_notebook_labels_the_bars_of_a_log_scale_again():
     for path in NOTEBOOKS:
         for i, source in code_sources(path):
             calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
-            log_bars = any(getattr(c.func, "id", None) == "plot_bars" and any(
-                k.arg == "log" and getattr(k.value, "value", False) is True for k in c.keywords) for c in calls)
+            log_bars = any(getattr(c.func, "id", None) == "plot_bars"
+                           and any(k.arg == "log" and getattr(k.value, "value", False) is True
+                                   for k in c.keywords) for c in calls)
             if log_bars and any(getattr(c.func, "attr", None) == "bar_label" for c in calls):
                 twice.append(f"{path.name} cell {i}")
     assert not twice, f"bars labelled twice: {twice}"

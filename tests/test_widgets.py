@@ -346,3 +346,77 @@ def test_shape_calculator_text_follows_its_controls():
     assert "All layers fit together" in calc._text.value
     calc.controls["k2"].value = 3
     assert "Problem" in calc._text.value and "576" in calc._text.value
+
+
+# --- legible on a projector -------------------------------------------------------------------------------
+
+
+def shown_texts(fig):
+    """(text, size in CSS pt as the notebook shows it) of every visible text of ``fig``, drawn as the
+    explorers send it (``png_output``): the PNG's pixel width over the figure's inches is its dpi."""
+    import base64
+    import struct
+
+    from matplotlib.text import Text
+
+    from d2l_utils.plots import NOTEBOOK_DPI, NOTEBOOK_WIDTH
+    from d2l_utils.widgets import png_output
+
+    png_bytes = base64.b64decode(png_output(fig)["data"]["image/png"])
+    pixels = struct.unpack(">I", png_bytes[16:20])[0]  # the IHDR chunk's width
+    dpi = pixels / fig.get_figwidth()
+    scale = min(1.0, NOTEBOOK_WIDTH * NOTEBOOK_DPI / pixels)  # a wider figure is shrunk to the notebook
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return [(t.get_text(), t.get_fontsize() * dpi / 96 * scale) for t in texts]
+
+
+def _sure_net():
+    class Sure(_Fixed):  # as _Fixed, but certain: the winning class gets a probability of about 1
+        def forward(self, X):
+            return 20 * super().forward(X)
+
+    return Sure()
+
+
+def test_every_explorer_writes_at_least_14_pt_at_the_notebooks_width(data):
+    images, labels = data
+    explorers = {"browser": DatasetBrowser(images, labels, static=True),
+                 "kernel": ConvExplorer(images[0], row=12, col=11, static=True),
+                 "shapes": ShapeCalculator(static=True), "shape problem": ShapeCalculator(static=True, k2=3),
+                 "predictions": PredictionExplorer(_Fixed(), *numbered_images(), index=4, static=True)}
+    for name, explorer in explorers.items():
+        texts = shown_texts(explorer.figure())
+        assert texts, name
+        small = [(text, round(size, 1)) for text, size in texts if size < 14]
+        assert not small, f"{name}: text under 14 pt on screen: {small}"
+
+
+def test_a_wider_or_coarser_figure_would_fail_the_legibility_test():
+    from matplotlib.figure import Figure
+
+    wide = Figure(figsize=(16, 4), dpi=100)
+    wide.text(0.5, 0.5, "twelve points", fontsize=14)
+    assert shown_texts(wide)[0][1] < 14  # 16 inches shrunk to the notebook's 10: 14 pt shows as 9
+    from d2l_utils.plots import shown_points
+    assert shown_points(12, 8, dpi=80) == pytest.approx(10)  # the explorers' old 80 dpi and 12 pt
+
+
+@pytest.mark.parametrize("index", [0, 4])  # right with a probability of about 1; wrong
+def test_prediction_explorer_writes_its_marks_beside_the_bars_not_on_them(index):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    images, labels = numbered_images()
+    explorer = PredictionExplorer(_sure_net(), images, labels, index=index, static=True)
+    fig = explorer.figure()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax_bar = fig.axes[1]
+    marks = {t.get_text(): t.get_window_extent(renderer) for t in ax_bar.texts}
+    expected = ["true = predicted"] if explorer.correct else ["true", "predicted"]
+    assert [m.split(" (")[0] for m in marks] == expected  # in words, not by colour alone
+    if explorer.correct:
+        assert float(explorer.probabilities.max()) > 0.99  # the longest bar there is
+    for text, box in marks.items():
+        assert box.x1 <= fig.bbox.x1 and box.x0 >= ax_bar.bbox.x0, text  # inside the figure
+        for bar in ax_bar.patches:
+            assert not box.overlaps(bar.get_window_extent(renderer)), f"{text!r} is drawn on a bar"
