@@ -210,10 +210,13 @@ def show_maps(maps: Sequence[torch.Tensor], titles: Sequence[str], ncols: int | 
 
 def plot_channels(images: torch.Tensor | None, maps: torch.Tensor, title: str,
                   row_titles: Sequence[str] | None = None, col_label: str = "channel",
-                  ncols: int | None = None) -> Figure:
-    """One grid per layer: a row per image (the image first), a column per channel, every channel on
-    one shared signed colour scale with a colour bar and channel numbers; returns the figure.
-    Used in notebook 07.
+                  ncols: int | None = None, scale: str = "layer") -> Figure:
+    """One grid per layer: a row per image (the image first), a column per channel, in the signed
+    colour map with a colour bar and channel numbers; returns the figure. Used in notebook 07.
+
+    ``scale="layer"`` draws every map on one shared scale (the largest absolute value of the layer);
+    ``scale="channel"`` gives each channel its own, ± its largest absolute value over the images,
+    written under the channel's number, so that weak channels are not left near the middle colour.
 
     ``images``: (N, 1, H, W) inputs; ``maps``: (N, C, h, w) outputs of one layer. Pass
     ``images=None`` for maps without inputs (the kernels of a layer, one row). With ``ncols``, each
@@ -221,6 +224,9 @@ def plot_channels(images: torch.Tensor | None, maps: torch.Tensor, title: str,
     """
     import matplotlib.pyplot as plt
 
+    if scale not in ("layer", "channel"):
+        raise ValueError(f"plot_channels got scale={scale!r}: pass scale='layer' (one colour scale for "
+                         "all maps) or scale='channel' (one per channel).")
     maps = maps.detach().cpu().float()
     n, c = maps.shape[:2]
     extra = 0 if images is None else 1
@@ -228,7 +234,10 @@ def plot_channels(images: torch.Tensor | None, maps: torch.Tensor, title: str,
     wraps = -(-c // ncols)  # rows per image
     fig, axes = plt.subplots(n * wraps, ncols + extra, squeeze=False, layout="constrained",
                              figsize=(1.5 * (ncols + extra) + 1.2, 1.6 * n * wraps + 0.8))
-    lim = float(maps.abs().max()) or 1.0
+    if scale == "layer":
+        lims = [float(maps.abs().max()) or 1.0] * c
+    else:
+        lims = [float(maps[:, ch].abs().max()) or 1.0 for ch in range(c)]
     for r in range(n):
         if images is not None:
             axes[r * wraps, 0].imshow(_image(images[r]), cmap=IMAGE_CMAP, vmin=0, vmax=1)
@@ -239,12 +248,20 @@ def plot_channels(images: torch.Tensor | None, maps: torch.Tensor, title: str,
                 axes[r * wraps + w, 0].axis("off")
         for ch in range(c):
             ax = axes[r * wraps + ch // ncols, ch % ncols + extra]
-            shown = ax.imshow(maps[r, ch], cmap=SIGNED_CMAP, vmin=-lim, vmax=lim)
+            shown = ax.imshow(maps[r, ch], cmap=SIGNED_CMAP, vmin=-lims[ch], vmax=lims[ch])
             if r == 0 or wraps > 1:
-                ax.set_title(f"{col_label} {ch}", fontsize=11)
+                ax.set_title(f"{col_label} {ch}" + (f"\n±{lims[ch]:.1f}" if scale == "channel" else ""),
+                             fontsize=11)
         for ax in axes[r * wraps:(r + 1) * wraps].flat:
             _bare(ax)
-    fig.colorbar(shown, ax=axes, shrink=0.9, label="value (red +, blue -)")
+    if scale == "layer":
+        fig.colorbar(shown, ax=axes, shrink=0.9, label="value (red +, blue -)")
+    else:  # one bar for every channel: the value as a fraction of the channel's largest
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        fig.colorbar(ScalarMappable(Normalize(-1, 1), SIGNED_CMAP), ax=axes, shrink=0.9,
+                     label="value / the ± above its channel (red +, blue -)")
     fig.suptitle(title)
     return fig
 

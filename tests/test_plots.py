@@ -316,3 +316,19 @@ def test_no_notebook_labels_the_bars_of_a_log_scale_again():
             if log_bars and any(getattr(c.func, "attr", None) == "bar_label" for c in calls):
                 twice.append(f"{path.name} cell {i}")
     assert not twice, f"bars labelled twice: {twice}"
+
+
+def test_plot_channels_can_give_each_channel_its_own_scale():
+    maps = torch.randn(2, 4, 6, 6) * torch.tensor([9.0, 0.5, 1.0, 0.1])[None, :, None, None]  # one strong
+    fig = plot_channels(images(2), maps, "conv2", ncols=2, scale="channel")
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    for r in range(2):
+        for ch in range(4):
+            ax = grid[r * 2 * 3 + (ch // 2) * 3 + ch % 2 + 1]
+            lim = float(maps[:, ch].abs().max())  # over the images, not over the layer
+            assert ax.images[0].get_clim() == pytest.approx((-lim, lim)), (r, ch)
+            assert ax.get_title() == f"channel {ch}\n±{lim:.1f}"
+    (bar,) = colorbars(fig)
+    assert bar.get_ylim() == pytest.approx((-1, 1)) and "its channel" in bar.get_ylabel()
+    with pytest.raises(ValueError, match="scale='layer'"):
+        plot_channels(None, maps[:1], "conv2", scale="image")
