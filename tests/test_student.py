@@ -42,7 +42,8 @@ def lines(text: str) -> set[str]:
 
 def solution_lines() -> dict[str, str]:
     """{line: notebook} for each line of a solution cell (code, or a written answer) that is its own: not
-    trivial (a comment, an import, shorter than MIN_LENGTH), and in no other cell of any notebook nor in d2l_utils."""
+    trivial (a comment, an import, shorter than MIN_LENGTH), and in no other cell of any notebook nor in
+    d2l_utils."""
     mine, elsewhere = {}, set()
     for name, nb in originals().items():
         for cell in nb.cells:
@@ -53,7 +54,8 @@ def solution_lines() -> dict[str, str]:
     for path in (ROOT / "d2l_utils").glob("*.py"):
         elsewhere |= lines(path.read_text(encoding="utf-8"))
     return {line: name for line, name in mine.items()
-            if len(line) >= MIN_LENGTH and not line.startswith(("#", "import ", "from ")) and line not in elsewhere}
+            if len(line) >= MIN_LENGTH and not line.startswith(("#", "import ", "from "))
+            and line not in elsewhere}
 
 
 def tree_lines(folder: Path) -> dict[str, Path]:
