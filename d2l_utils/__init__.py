@@ -14,10 +14,11 @@ One convention, d2l's, for every public function (tests/test_conventions.py chec
   (``loss``, ``optimizer``, flags). Training helpers (``train_ch5``, ``first_steps``, the recipes)
   move the network to a device given, as d2l's ``train_ch6`` does; evaluation helpers never move it,
   and a device that is not the network's raises ``ValueError`` naming both, on every machine alike.
-  Helpers that build their own network (``train_recipe``, ``checkpoint_or_train``, ``ablation``,
-  ``train_classic``, ``train_modern``) take ``device`` keyword-only with their other settings,
-  ``batch_size`` before ``seed``.
-* Checkpoint helpers take the path first: ``load_checkpoint(path, model=None, device=None)``.
+  Helpers that build their own network (``train_recipe``, ``checkpoint_or_train``, ``recipe_runs``,
+  ``ablation``, ``train_ablation``, ``ablation_or_train``, ``train_classic``, ``train_modern``) take
+  ``device`` keyword-only with their other settings, ``batch_size`` before ``seed``.
+* Checkpoint helpers take the path first: ``load_checkpoint(path, model=None, device=None)``,
+  ``load_ablation(path)``.
 * Images are called ``images`` (one: ``image``), never ``imgs``; epochs ``num_epochs``; a grid
   ``nrows`` and ``ncols``.
 * A wrong type raises ``TypeError`` (as does a keyword a helper does not take, as in Python); a
@@ -74,6 +75,8 @@ from .plots import (
     plot_confusion_matrix,
     plot_flattened_neighbours,
     plot_history,
+    plot_spread,
+    print_spread,
     print_table,
     projector_style,
     show_fashion_mnist,
@@ -85,10 +88,14 @@ from .recipes import (
     RECIPES,
     Recipe,
     ablation,
+    ablation_or_train,
     checkpoint_or_train,
+    load_ablation,
     load_checkpoint,
     modern_setup,
     random_hflip,
+    recipe_runs,
+    train_ablation,
     train_classic,
     train_modern,
     train_recipe,
@@ -109,12 +116,13 @@ __all__ = [
     # training
     "CheckpointError", "History", "evaluate_accuracy", "predict_ch5", "train_ch5", "try_gpu",
     # recipes
-    "EPOCHS", "RECIPES", "Recipe", "ablation", "checkpoint_or_train", "load_checkpoint", "modern_setup",
-    "random_hflip", "train_classic", "train_modern", "train_recipe",
+    "EPOCHS", "RECIPES", "Recipe", "ablation", "ablation_or_train", "checkpoint_or_train", "load_ablation",
+    "load_checkpoint", "modern_setup", "random_hflip", "recipe_runs", "train_ablation", "train_classic",
+    "train_modern", "train_recipe",
     # plots
     "IMAGE_CMAP", "RECIPE_COLORS", "SIGNED_CMAP", "plot_bars", "plot_channels", "plot_confusion_matrix",
-    "plot_flattened_neighbours", "plot_history", "print_table", "projector_style", "show_fashion_mnist",
-    "show_images", "show_maps",
+    "plot_flattened_neighbours", "plot_history", "plot_spread", "print_spread", "print_table",
+    "projector_style", "show_fashion_mnist", "show_images", "show_maps",
     # diagnostics
     "confusion_matrix", "feature_maps", "first_steps", "most_confident_mistakes", "most_confused_pairs",
     "per_class_accuracy", "predict_probabilities", "weight_gradient_norms",

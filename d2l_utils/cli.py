@@ -1,4 +1,5 @@
-"""``python -m d2l_utils train ...``: train a LeNet from the command line."""
+"""``python -m d2l_utils train ...``: train a LeNet from the command line; ``ablation``: notebook 06's
+ablation over several seeds, saved for the notebook to load."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import torch
 
 from .data import DataError, find_data_dir, load_fashion_mnist_tensors
 from .doctor import diagnose
-from .recipes import RECIPES, train_recipe
+from .plots import print_spread
+from .recipes import ABLATION_COLUMNS, RECIPES, SEEDS, train_ablation, train_recipe
 from .training import CheckpointError, History, check_writable, try_gpu
 
 __all__ = [
@@ -84,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", type=_save_path, default=None, metavar="FILE",
                        help="write a checkpoint here (checked before training starts)")
     train.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout")
+    ablation = sub.add_parser("ablation", help="notebook 06's ablation for several seeds, as a JSON table")
+    ablation.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), metavar="SEED",
+                          help="one run of every row per seed (default: %(default)s)")
+    ablation.add_argument("--epochs", type=_positive_int, default=2, help="per run (default: 2)")
+    ablation.add_argument("--train-images", type=_positive_int, default=5000,
+                          help="the first N training images (default: 5000)")
+    ablation.add_argument("--batch-size", type=_positive_int, default=256)
+    ablation.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    ablation.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
+    ablation.add_argument("--save", type=_save_path, default=None, metavar="FILE",
+                          help="write the table here as JSON (checked before training starts)")
+    ablation.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
     data = sub.add_parser("data", help="find, verify (and if needed download) Fashion-MNIST")
     data.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
     data.add_argument("--no-download", action="store_true",
@@ -110,8 +124,21 @@ def _check_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ablation(args: argparse.Namespace) -> None:
+    """Run the ablation; print its table (as JSON with --json) on stdout."""
+    table = train_ablation(args.seeds, args.epochs, batch_size=args.batch_size,
+                           train_images=args.train_images, device=args.device, root=args.data_dir,
+                           save=args.save, verbose=not args.json)
+    if args.json:
+        print(json.dumps(table))
+    else:
+        print_spread([(row["variant"], *(row[c] for c in ABLATION_COLUMNS)) for row in table["rows"]],
+                     ["variant", *(f"{c}, lr {table['lr'][c]}" for c in ABLATION_COLUMNS)], fmt=".2f")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
 
     def emit(record: dict[str, float]) -> None:
         print(json.dumps(record), flush=True)
@@ -120,17 +147,27 @@ def main(argv: list[str] | None = None) -> int:
         report = diagnose(args.device)
         print(report.text(args.verbose))
         return 0 if report.ok else 1
+    if args.command == "ablation" and len(set(args.seeds)) != len(args.seeds):
+        parser.error(f"argument --seeds: each seed once, got {' '.join(map(str, args.seeds))}")
     history = History()  # filled as the epochs finish, so that Ctrl-C can report them
     try:
         if args.command == "data":
             return _check_data(args)
-        train_recipe(args.model, args.epochs, batch_size=args.batch_size, seed=args.seed, lr=args.lr,
-                     device=args.device, root=args.data_dir, save=args.save, progress=sys.stderr.isatty(),
-                     verbose=not args.json, on_epoch=emit if args.json else None, history=history)
+        if args.command == "ablation":
+            _ablation(args)
+        else:
+            train_recipe(args.model, args.epochs, batch_size=args.batch_size, seed=args.seed, lr=args.lr,
+                         device=args.device, root=args.data_dir, save=args.save,
+                         progress=sys.stderr.isatty(), verbose=not args.json,
+                         on_epoch=emit if args.json else None, history=history)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if args.command == "ablation":
+            print(f"Interrupted: the ablation did not finish{'; nothing was saved' if args.save else ''}.",
+                  file=sys.stderr)
+            return 130
         print(f"Interrupted after {len(history)} finished epoch(s) of {args.model}"
               f"{'; nothing was saved' if args.save else ''}.", file=sys.stderr)
         return 130

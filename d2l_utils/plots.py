@@ -7,11 +7,15 @@ One colour convention throughout (stated in notebook 04):
 * signed values (kernels, feature maps, products) in ``SIGNED_CMAP`` ("coolwarm"), centred on 0:
   red is positive, blue negative, one colour scale per figure with a colour bar;
 * the two recipes in fixed colours, ``RECIPE_COLORS``: classic orange, modern blue.
+
+A number measured once per seed is shown with its spread (:func:`print_spread`, :func:`plot_spread`):
+the median of the seeds and their range, lowest to highest.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +32,8 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_flattened_neighbours",
     "plot_history",
+    "plot_spread",
+    "print_spread",
     "print_table",
     "projector_style",
     "show_fashion_mnist",
@@ -82,6 +88,87 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
 def print_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
     """Print :func:`table`. Used in notebooks 01, 02, 03, 04 and 06."""
     print(table(rows, headers))
+
+
+def _spread_groups(rows: Sequence[Sequence[object]], headers: Sequence[str],
+                   helper: str) -> list[tuple[str, list[list[float] | None]]]:
+    """``rows`` as ``(name, [per-seed numbers or None for each group])``, checked against ``headers``."""
+    checked = []
+    for row in rows:
+        if isinstance(row, str) or len(row) != len(headers):
+            raise ValueError(f"{helper} got the row {row!r} for the {len(headers)} headers {list(headers)}: "
+                             "give each row a name and then one list of numbers per group (or None).")
+        name, *groups = row
+        values = []
+        for group in groups:
+            if group is not None:
+                group = list(group)
+                if not group or not all(isinstance(v, int | float) and math.isfinite(v) for v in group):
+                    raise ValueError(f"{helper} got {group!r} in the row {name!r}: give one number per "
+                                     "seed (at least one), or None for a combination that was not run.")
+            values.append(group)
+        checked.append((str(name), values))
+    return checked
+
+
+def print_spread(rows: Sequence[Sequence[object]], headers: Sequence[str], *, fmt: str = ".3f") -> None:
+    """Print numbers measured once per seed as their median and range: each of ``rows`` is a name and
+    then one group of numbers per seed (a list, or ``None`` where that combination was not run);
+    ``headers`` are the name column's header and each group's. Each group gets two columns, its
+    median and its range (lowest–highest), printed after "≈" with ``fmt``, "-" where it was not run.
+    :func:`plot_spread` draws the same. Used in notebook 06."""
+    checked = _spread_groups(rows, headers, "print_spread")
+    columns = [headers[0]] + [f"{h} {what}" for h in headers[1:] for what in ("median", "range")]
+    lines = []
+    for name, groups in checked:
+        cells = [name]
+        for group in groups:
+            cells += (["-", "-"] if group is None else
+                      [f"≈ {statistics.median(group):{fmt}}", f"≈ {min(group):{fmt}}–{max(group):{fmt}}"])
+        lines.append(cells)
+    print_table(lines, columns)
+
+
+def plot_spread(rows: Sequence[Sequence[object]], headers: Sequence[str], *, xlabel: str = "test accuracy",
+                title: str = "", colors: Sequence[str] | None = None) -> Figure:
+    """Draw what :func:`print_spread` prints: one line of the figure per row, top to bottom in the
+    order given; for each group, its seeds as open markers on a line from the lowest to the highest,
+    and its median as a filled marker of the same shape. The groups differ by marker shape and height
+    within the row as well as by colour (``colors``, one per group), and the legend names them.
+    Returns the figure. Used in notebook 06."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    checked = _spread_groups(rows, headers, "plot_spread")
+    groups = headers[1:]
+    colors = list(colors) if colors is not None else [f"C{i}" for i in range(len(groups))]
+    markers = ("o", "s", "^", "D", "v")
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.7 * len(checked)), layout="constrained")
+    for i, (_, values) in enumerate(checked):
+        for g, group in enumerate(values):
+            if group is None:
+                continue
+            y = -i + 0.3 * (len(groups) - 1) * (0.5 - g / max(len(groups) - 1, 1))  # first group on top
+            marker, color = markers[g % len(markers)], colors[g % len(colors)]
+            ax.plot([min(group), max(group)], [y, y], "-", color=color, linewidth=2)
+            ax.plot(group, [y] * len(group), marker, color=color, fillstyle="none", markersize=9,
+                    markeredgewidth=1.5, linestyle="none")
+            ax.plot([statistics.median(group)], [y], marker, color=color, markersize=11,
+                    markeredgecolor="black")
+    handles = [Line2D([], [], marker=markers[g % len(markers)], color=colors[g % len(colors)],
+                      fillstyle="none", linestyle="none", markersize=9, label=f"{group}: each seed")
+               for g, group in enumerate(groups)]
+    handles += [Line2D([], [], marker=markers[g % len(markers)], color=colors[g % len(colors)],
+                       markeredgecolor="black", linestyle="none", markersize=11, label=f"{group}: median")
+                for g, group in enumerate(groups)]
+    ax.set_yticks([-i for i in range(len(checked))], [name for name, _ in checked])
+    ax.set_ylim(-len(checked) + 0.5, 0.5)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(handles=handles, loc="best", ncols=len(groups) if len(groups) > 1 else 1, fontsize=11)
+    return fig
 
 
 def _bare(ax):

@@ -1,10 +1,19 @@
 """Recipes: the classic textbook recipe, a modern one for a network of the same size, and the
-ablation and checkpoints built on them. Each recipe trains a network of its own, Xavier-initialised."""
+ablation and checkpoints built on them. Each recipe trains a network of its own, Xavier-initialised.
+
+``make checkpoints`` trains every recipe of :data:`RECIPES` from seeds 0, 1 and 2 (seed 0 as
+``checkpoints/NAME.pt``, NAME the recipe's name with - as _, the others as ``NAME_seedS.pt``) and runs
+the ablation for the same seeds into ``checkpoints/ablation.json``; :func:`recipe_runs` and
+:func:`ablation_or_train` load them (and compute what is missing)."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import pickle
+import re
+import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import Batches, Device, load_data_fashion_mnist
+from .data import Batches, Device, load_data_fashion_mnist, subset
 from .models import lenet, lenet_modern, lenet_variant
 from .training import (
     CHECKPOINT_FIX,
@@ -32,10 +41,14 @@ __all__ = [
     "RECIPES",
     "Recipe",
     "ablation",
+    "ablation_or_train",
     "checkpoint_or_train",
+    "load_ablation",
     "load_checkpoint",
     "modern_setup",
     "random_hflip",
+    "recipe_runs",
+    "train_ablation",
     "train_classic",
     "train_modern",
     "train_recipe",
@@ -176,6 +189,9 @@ def train_recipe(model: str, num_epochs: int | None = None, *, batch_size: int =
     return net, history
 
 
+SEEDS = (0, 1, 2)  # the seeds `make checkpoints` trains every recipe from, and runs the ablation for
+
+
 ABLATION_ROWS = (
     ("classic: sigmoid, average pooling", {}),
     ("+ ReLU", {"relu": True}),
@@ -210,6 +226,131 @@ def ablation(train_iter: Batches, test_iter: Batches, num_epochs: int = 2, *,
     return table + [("+ flips, label smoothing (= train_modern)", None, accuracy(modern.model, modern))]
 
 
+ABLATION_FIX = ("Rebuild it with `make checkpoints` in the collection's folder, or delete it so that the "
+                "notebook that needs it computes a new one.")
+ABLATION_COLUMNS = ("SGD", "AdamW")  # the optimiser of each column: the classic recipe's, the modern one's
+
+
+def train_ablation(seeds: Sequence[int] = SEEDS, num_epochs: int = 2, *, batch_size: int = 256,
+                   train_images: int = 5000, rows: Sequence[tuple[str, dict[str, bool]]] = ABLATION_ROWS,
+                   device: Device | None = None, root: str | os.PathLike | None = None,
+                   save: str | os.PathLike | None = None, verbose: bool = True) -> dict[str, Any]:
+    """What ``python -m d2l_utils ablation`` does (``make checkpoints`` runs it): check ``save`` can be
+    written, load the data, run :func:`ablation` for ``num_epochs`` on the first ``train_images``
+    training images once per seed and, with ``save``, write the table as JSON (the format
+    :func:`load_ablation` reads). ``verbose`` prints each seed's time as it finishes, with an estimate
+    of the time left. The seeds are set inside ``torch.random.fork_rng()``: the caller's random stream is
+    left as it was. Returns the table."""
+    seeds = _check_seeds(seeds, "train_ablation")
+    if save:
+        check_writable(save)  # before the work it would waste
+    train_iter, test_iter = load_data_fashion_mnist(batch_size, root=root)
+    train_iter = subset(train_iter, train_images)
+    tables, start = [], time.perf_counter()
+    for i, seed in enumerate(seeds):
+        tables.append(ablation(train_iter, test_iter, num_epochs, rows=rows, seed=seed, device=device))
+        if verbose:
+            runs = sum(acc is not None for _, *accs in tables[-1] for acc in accs)
+            sec = time.perf_counter() - start
+            left = sec / (i + 1) * (len(seeds) - i - 1)
+            print(f"ablation, seed {seed}: {runs} runs done, {sec:.0f} s so far"
+                  + (f", about {left:.0f} s to go" if left else ""), flush=True)
+    table = {"epochs": num_epochs, "batch_size": batch_size, "train_images": len(train_iter.labels),
+             "seeds": seeds,
+             "lr": {"SGD": RECIPES["lenet"].lr, "AdamW": RECIPES["lenet-modern"].lr},
+             "rows": [{"variant": cells[0][0],
+                       **{column: None if cells[0][k] is None else [cell[k] for cell in cells]
+                          for k, column in enumerate(ABLATION_COLUMNS, start=1)}}
+                      for cells in zip(*tables)],
+             "sec": round(time.perf_counter() - start, 1)}
+    if save:
+        _write_json(table, save)
+    return table
+
+
+def _write_json(data: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    path = check_writable(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        text = json.dumps(data, indent=1)  # with each list of numbers on one line:
+        text = re.sub(r"\[\s+([^][{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _accuracies(value: object, count: int) -> bool:
+    """Whether ``value`` is ``None`` or ``count`` accuracies between 0 and 1."""
+    return value is None or (isinstance(value, list) and len(value) == count and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
+        for v in value))
+
+
+def load_ablation(path: str | os.PathLike) -> dict[str, Any]:
+    """Read the ablation table that :func:`train_ablation` wrote (``make checkpoints``:
+    ``checkpoints/ablation.json``): a dict with the ``epochs``, ``batch_size``, ``train_images`` and
+    ``seeds`` it was run with, the learning rate of each optimiser (``lr``: ``{"SGD": ..., "AdamW":
+    ...}``) and its ``rows``, each ``{"variant": name, "SGD": [one test accuracy per seed] or None,
+    "AdamW": [...] or None}`` (``None``: not run). A missing, unreadable or foreign file raises
+    ``CheckpointError`` naming the file and the fix. Used in notebook 06."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"The ablation table {path} does not exist. Compute and save it with "
+                              "`make checkpoints` in the collection's folder (or call "
+                              "d2l_utils.ablation_or_train, which computes it when it is missing).")
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"The ablation table {path} cannot be read as JSON ({_first_line(err)}). "
+                              f"{ABLATION_FIX}") from None
+    seeds = table.get("seeds") if isinstance(table, dict) else None
+    valid = (isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)
+             and isinstance(table.get("epochs"), int) and isinstance(table.get("lr"), dict)
+             and isinstance(table.get("rows"), list) and table["rows"]
+             and all(isinstance(row, dict) and isinstance(row.get("variant"), str)
+                     and all(_accuracies(row.get(column, 0), len(seeds)) for column in ABLATION_COLUMNS)
+                     for row in table["rows"]))
+    if not valid:
+        raise CheckpointError(f"The ablation table {path} is not one that d2l_utils wrote (it lacks the "
+                              "seeds, the epochs, the learning rates, or a test accuracy between 0 and 1 "
+                              f"per seed in each row). {ABLATION_FIX}")
+    return table
+
+
+def ablation_or_train(path: str | os.PathLike = "ablation.json", *, seeds: Sequence[int] = SEEDS,
+                      num_epochs: int = 2, batch_size: int = 256, train_images: int = 5000,
+                      device: Device | None = None,
+                      folder: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Load the ablation table at ``path`` (:func:`load_ablation`); if there is no such file, compute it
+    as ``make checkpoints`` does (:func:`train_ablation`: :func:`ablation` for each of ``seeds``, for
+    ``num_epochs`` on the first ``train_images`` training images), saying how many runs that is and
+    printing each seed's time as it finishes, and save it there first. A table of other seeds or epochs
+    than those asked for raises ``CheckpointError`` naming the file and the fix. A relative ``path``
+    is taken in :func:`~d2l_utils.training.checkpoint_dir`, as :func:`checkpoint_or_train` does.
+    Either way the caller's random stream is left as it was. Used in notebook 06. The CLI equivalent:
+    ``python -m d2l_utils ablation --seeds 0 1 2 --save PATH``."""
+    seeds = _check_seeds(seeds, "ablation_or_train")
+    path = checkpoint_dir(folder) / path  # an absolute path stays as it is
+    if not path.exists():
+        check_writable(path)
+        per_seed = 2 * len(ABLATION_ROWS) + 1
+        print(f"{path} not found: running the ablation and saving it, {len(seeds) * per_seed} runs of "
+              f"{num_epochs} epochs on {train_images:,} images ({per_seed} for each of the seeds "
+              f"{', '.join(map(str, seeds))}); each seed's time is printed when it is done", flush=True)
+        train_ablation(seeds, num_epochs, batch_size=batch_size, train_images=train_images, device=device,
+                       save=path)
+    table = load_ablation(path)
+    if table["seeds"] != seeds or table["epochs"] != num_epochs:
+        raise CheckpointError(f"The ablation table {path} holds runs of {table['epochs']} epochs from the "
+                              f"seeds {table['seeds']}, not the runs of {num_epochs} epochs from the seeds "
+                              f"{seeds} asked for. {ABLATION_FIX}")
+    return table
+
+
 def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", num_epochs: int | None = None,
                         *, batch_size: int = 256, seed: int = 0, device: Device | None = None,
                         folder: str | os.PathLike | None = None) -> tuple[nn.Sequential, History]:
@@ -223,6 +364,13 @@ def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", nu
     ``(net, history)`` with ``net`` in evaluation mode. The CLI equivalent:
     ``python -m d2l_utils train --model MODEL --seed 0 --save PATH`` (the recipe's epochs).
     """
+    net, payload = _checkpoint_or_train(path, model, num_epochs, batch_size=batch_size, seed=seed,
+                                        device=device, folder=folder)
+    return net, History(**payload["history"])
+
+
+def _checkpoint_or_train(path, model, num_epochs, *, batch_size, seed, device, folder):
+    """:func:`checkpoint_or_train`, returning ``(net, payload)``."""
     chosen = recipe(model)
     num_epochs = chosen.epochs if num_epochs is None else num_epochs
     path = checkpoint_dir(folder) / path  # an absolute path stays as it is
@@ -231,8 +379,51 @@ def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", nu
         print(f"{path} not found: training {model} for {num_epochs} epochs (seed {seed}) and saving it")
         train_recipe(model, num_epochs, batch_size=batch_size, seed=seed, device=device, save=path,
                      progress=False, verbose=False)
-    net, payload = load_checkpoint(path, model, device)
-    return net, History(**payload["history"])
+    return load_checkpoint(path, model, device)
+
+
+def _checkpoint_file(model: str, seed: int) -> str:
+    """The file `make checkpoints` saves ``model``'s run from ``seed`` in: ``lenet_modern.pt`` for seed 0
+    (the file notebook 07 loads), ``lenet_modern_seed1.pt`` for seed 1."""
+    name = model.replace("-", "_")
+    return f"{name}.pt" if seed == 0 else f"{name}_seed{seed}.pt"
+
+
+def _check_seeds(seeds: Sequence[int], helper: str) -> list[int]:
+    """``seeds`` as a list: one or more different whole numbers, or a ``ValueError`` saying so."""
+    if isinstance(seeds, int | str) or not isinstance(seeds, Sequence):
+        raise TypeError(f"{helper} got seeds={seeds!r}: pass a sequence of whole numbers, such as "
+                        "seeds=(0, 1, 2).")
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise ValueError(f"{helper} got seeds={seeds!r}: pass one or more different whole numbers, such as "
+                         "seeds=(0, 1, 2).")
+    return seeds
+
+
+def recipe_runs(model: str, seeds: Sequence[int] = SEEDS, *, batch_size: int = 256,
+                device: Device | None = None, folder: str | os.PathLike | None = None) -> dict[int, History]:
+    """The history of ``model``'s full run from each of ``seeds``, as ``{seed: History}``, from the
+    checkpoints ``make checkpoints`` writes (``checkpoints/lenet_modern.pt`` for seed 0,
+    ``lenet_modern_seed1.pt`` for seed 1, ...): one number per seed shows how far the recipe's result
+    moves with the seed alone. A missing checkpoint is trained first, as :func:`checkpoint_or_train`
+    does (saying so: a few minutes each on a laptop's CPU). A checkpoint of another seed or number of
+    epochs than the recipe's raises ``CheckpointError`` naming the file and the fix. The caller's random
+    stream is left as it was. Used in notebook 06."""
+    chosen, seeds = recipe(model), _check_seeds(seeds, "recipe_runs")
+    histories = {}
+    for seed in seeds:
+        path = checkpoint_dir(folder) / _checkpoint_file(model, seed)
+        _, payload = _checkpoint_or_train(path, model, None, batch_size=batch_size, seed=seed, device=device,
+                                          folder=None)
+        meta = payload.get("meta") or {}
+        if meta.get("seed") != seed or meta.get("epochs") != chosen.epochs:
+            raise CheckpointError(f"The checkpoint {path} holds a run from seed {meta.get('seed')} for "
+                                  f"{meta.get('epochs')} epochs, not the run from seed {seed} for the "
+                                  f"{chosen.epochs} epochs of the {model!r} recipe. {CHECKPOINT_FIX}")
+        histories[seed] = History(**payload["history"])
+    return histories
 
 
 def _first_line(err: Exception) -> str:

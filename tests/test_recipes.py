@@ -1,7 +1,9 @@
 """d2l_utils.recipes: the flip augmentation, the modern set-up, both recipes on small fake data, the
-CLI's train_recipe, the ablation and checkpoint_or_train (both branches)."""
+CLI's train_recipe, the ablation and checkpoint_or_train (both branches); every recipe over seeds
+(recipe_runs) and the ablation over seeds (train_ablation, load_ablation, ablation_or_train)."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -18,6 +20,7 @@ from d2l_utils import (
     load_checkpoint,
     modern_setup,
     random_hflip,
+    subset,
     train_classic,
     train_modern,
 )
@@ -299,3 +302,167 @@ def test_checkpoint_or_train_checks_the_folder_before_training(fake_data_env, mo
     monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("trained first"))
     with pytest.raises(CheckpointError, match="cannot save to /proc/nope/x.pt"):
         checkpoint_or_train("x.pt", device="cpu", folder="/proc/nope")
+
+
+# --- every recipe over seeds: recipe_runs -----------------------------------------------------------------
+
+
+def test_recipe_runs_trains_each_missing_seed_then_loads_them(fake_data_env, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "ck"
+    runs = recipes.recipe_runs("lenet", seeds=(0, 1), batch_size=32, device="cpu", folder=folder)
+    out = capsys.readouterr().out
+    epochs = RECIPES["lenet"].epochs
+    assert f"lenet.pt not found: training lenet for {epochs} epochs (seed 0)" in out
+    assert f"lenet_seed1.pt not found: training lenet for {epochs} epochs (seed 1)" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["lenet.pt", "lenet_seed1.pt"]  # make checkpoints
+    assert list(runs) == [0, 1] and all(isinstance(h, History) and len(h) == epochs for h in runs.values())
+    assert runs[0].loss != runs[1].loss  # two seeds, two runs
+    for seed in (0, 1):  # each is the CLI's run from that seed
+        meta = load_checkpoint(folder / recipes._checkpoint_file("lenet", seed))[1]["meta"]
+        assert meta == {"epochs": epochs, "batch_size": 32, "lr": RECIPES["lenet"].lr, "seed": seed}
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("retrained"))
+    again = recipes.recipe_runs("lenet", seeds=(1, 0), device="cpu", folder=folder)
+    assert list(again) == [1, 0]
+    assert {s: h.loss for s, h in again.items()} == {s: h.loss for s, h in runs.items()}
+    assert capsys.readouterr().out == ""
+
+
+def test_recipe_runs_refuses_a_checkpoint_of_another_seed_or_length(fake_data_env, tmp_path, monkeypatch):
+    monkeypatch.setattr(recipes, "train_recipe", lambda *a, **k: pytest.fail("silently retrained"))
+    history = History(loss=[1.0], train_acc=[0.5], test_acc=[0.5], sec=[1.0])
+    epochs = RECIPES["lenet-modern"].epochs
+    save_checkpoint(lenet_modern(), tmp_path / "lenet_modern_seed2.pt", "lenet-modern", history,
+                    epochs=epochs, seed=0)  # seed 0's run under seed 2's name
+    with pytest.raises(CheckpointError, match=f"seed 0 for {epochs} epochs, not the run from seed 2") as err:
+        recipes.recipe_runs("lenet-modern", seeds=(2,), folder=tmp_path)
+    assert str(tmp_path / "lenet_modern_seed2.pt") in str(err.value) and "make checkpoints" in str(err.value)
+    save_checkpoint(lenet_modern(), tmp_path / "lenet_modern.pt", "lenet-modern", history, epochs=3, seed=0)
+    with pytest.raises(CheckpointError, match="for 3 epochs, not the run from seed 0"):
+        recipes.recipe_runs("lenet-modern", seeds=(0,), folder=tmp_path)
+
+
+@pytest.mark.parametrize("seeds, error", [(0, TypeError), ("012", TypeError), ((), ValueError),
+                                          ((1, 1), ValueError), ((0, 1.5), ValueError)])
+def test_recipe_runs_wants_different_whole_seeds(seeds, error, tmp_path):
+    with pytest.raises(error, match=r"recipe_runs got seeds=.*: pass .*such as seeds=\(0, 1, 2\)\."):
+        recipes.recipe_runs("lenet", seeds=seeds, folder=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+# --- the ablation over seeds: train_ablation, load_ablation, ablation_or_train ----------------------------
+
+
+def test_train_ablation_runs_the_ablation_once_per_seed_and_saves_it(isolated, fake_dir, tmp_path, capsys):
+    path = tmp_path / "out" / "ablation.json"
+    table = recipes.train_ablation((0, 3), 1, batch_size=16, train_images=64, rows=ABLATION_ROWS[:2],
+                                   device="cpu", root=fake_dir, save=path)
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in out] == ["ablation", "ablation"]
+    assert "seed 3: 5 runs done" in out[1]
+    assert "to go" in out[0] and "to go" not in out[1]
+    assert recipes.load_ablation(path) == table
+    assert {k: table[k] for k in ("epochs", "batch_size", "train_images", "seeds", "lr")} == {
+        "epochs": 1, "batch_size": 16, "train_images": 64, "seeds": [0, 3],
+        "lr": {"SGD": RECIPES["lenet"].lr, "AdamW": RECIPES["lenet-modern"].lr}}
+    train_iter, test_iter = data_of(fake_dir, 16)
+    for seed_index, seed in enumerate((0, 3)):  # each seed's column is the ablation from that seed
+        single = ablation(subset(train_iter, 64), test_iter, 1, rows=ABLATION_ROWS[:2], seed=seed)
+        assert [(r["variant"], *(None if r[c] is None else r[c][seed_index] for c in ("SGD", "AdamW")))
+                for r in table["rows"]] == single
+    assert table["rows"][-1]["SGD"] is None and len(table["rows"]) == 3
+
+
+def data_of(folder, batch_size):
+    from d2l_utils import load_data_fashion_mnist
+
+    return load_data_fashion_mnist(batch_size, root=folder)
+
+
+@pytest.mark.parametrize("where", ["folder", "/proc/nope/ablation.json"])
+def test_train_ablation_refuses_an_unwritable_path_before_any_work(tmp_path, monkeypatch, where):
+    def too_late(*args, **kwargs):
+        pytest.fail("the save path must be checked before the data is loaded or anything trains")
+
+    monkeypatch.setattr(recipes, "load_data_fashion_mnist", too_late)
+    monkeypatch.setattr(recipes, "ablation", too_late)
+    save = tmp_path if where == "folder" else where
+    with pytest.raises(CheckpointError, match="cannot save to") as err:
+        recipes.train_ablation((0,), save=save)
+    assert str(save) in str(err.value)
+
+
+GOOD_TABLE = {"epochs": 2, "batch_size": 256, "train_images": 5000, "seeds": [0, 1],
+              "lr": {"SGD": 0.9, "AdamW": 0.01},
+              "rows": [{"variant": "classic", "SGD": [0.1, 0.2], "AdamW": [0.3, 0.4]},
+                       {"variant": "+ flips", "SGD": None, "AdamW": [0.5, 0.6]}]}
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("{not json", "cannot be read as JSON"),
+    (b"\xff\xfe", "cannot be read as JSON"),
+    ("[1, 2]", "is not one that d2l_utils wrote"),
+    (json.dumps({**GOOD_TABLE, "seeds": []}), "is not one that d2l_utils wrote"),
+    (json.dumps({**GOOD_TABLE, "rows": [{"variant": "classic", "SGD": [0.1], "AdamW": [0.3, 0.4]}]}),
+     "is not one that d2l_utils wrote"),  # one accuracy for two seeds
+    (json.dumps({**GOOD_TABLE, "rows": [{"variant": "classic", "SGD": [0.1, 1.5], "AdamW": None}]}),
+     "is not one that d2l_utils wrote"),  # not an accuracy
+    (json.dumps({**GOOD_TABLE, "rows": [{"variant": "classic", "AdamW": [0.3, 0.4]}]}),
+     "is not one that d2l_utils wrote"),  # a column missing
+])
+def test_load_ablation_names_a_bad_file_and_the_fix(tmp_path, text, fragment):
+    path = tmp_path / "ablation.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(CheckpointError, match=fragment) as err:
+        recipes.load_ablation(path)
+    message = str(err.value)
+    assert str(path) in message and "make checkpoints" in message and "\n" not in message
+
+
+def test_load_ablation_reads_a_good_file_and_names_a_missing_one(tmp_path):
+    path = tmp_path / "ablation.json"
+    path.write_text(json.dumps(GOOD_TABLE), encoding="utf-8")
+    assert recipes.load_ablation(path) == GOOD_TABLE
+    with pytest.raises(CheckpointError, match="ablation table .*nope.json does not exist.*make checkpoints"):
+        recipes.load_ablation(tmp_path / "nope.json")
+
+
+@pytest.fixture
+def short_ablation(monkeypatch):
+    """ablation_or_train computing a one-row table in batches of 32 (the fake data are tiny)."""
+    real = recipes.train_ablation
+    calls = []
+
+    def short(seeds, num_epochs, **kwargs):
+        calls.append((list(seeds), num_epochs))
+        return real(seeds, num_epochs, **{**kwargs, "batch_size": 32, "rows": ABLATION_ROWS[:1]})
+
+    monkeypatch.setattr(recipes, "train_ablation", short)
+    return calls
+
+
+def test_ablation_or_train_computes_a_missing_table_then_loads_it(fake_data_env, tmp_path, short_ablation,
+                                                                  capsys):
+    table = recipes.ablation_or_train(seeds=(0, 1), num_epochs=1, device="cpu", folder=tmp_path)
+    out = capsys.readouterr().out
+    assert short_ablation == [([0, 1], 1)]
+    assert f"{tmp_path / 'ablation.json'} not found: running the ablation and saving it" in out
+    assert f"{2 * (2 * len(ABLATION_ROWS) + 1)} runs of 1 epochs" in out and "seed 1: 3 runs done" in out
+    assert table == recipes.load_ablation(tmp_path / "ablation.json") and table["seeds"] == [0, 1]
+    again = recipes.ablation_or_train(seeds=(0, 1), num_epochs=1, folder=tmp_path)
+    assert again == table and short_ablation == [([0, 1], 1)] and capsys.readouterr().out == ""
+
+
+def test_ablation_or_train_refuses_a_table_of_other_seeds_or_epochs(tmp_path, short_ablation):
+    (tmp_path / "ablation.json").write_text(json.dumps(GOOD_TABLE), encoding="utf-8")
+    with pytest.raises(CheckpointError, match=r"runs of 2 epochs from the seeds \[0, 1\], not the runs of 2 "
+                                              r"epochs from the seeds \[0, 1, 2\] asked for"):
+        recipes.ablation_or_train(folder=tmp_path)
+    with pytest.raises(CheckpointError, match="not the runs of 3 epochs"):
+        recipes.ablation_or_train(seeds=[0, 1], num_epochs=3, folder=tmp_path)
+    assert short_ablation == []  # never silently recomputed
+
+
+def test_ablation_or_train_checks_the_folder_before_training(fake_data_env, short_ablation):
+    with pytest.raises(CheckpointError, match="cannot save to /proc/nope/ablation.json"):
+        recipes.ablation_or_train(folder="/proc/nope")
+    assert short_ablation == []
