@@ -44,6 +44,15 @@ _positive_int = _positive(int, "a positive whole number", "at least 1")
 _positive_float = _positive(float, "a number", "positive")
 
 
+class _Distinct(argparse.Action):
+    """Store a list given with ``nargs``, refusing one that names a value twice."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(set(values)) != len(values):
+            raise argparse.ArgumentError(self, f"each seed once, got {' '.join(map(str, values))}")
+        setattr(namespace, self.dest, values)
+
+
 def _device(text: str) -> torch.device:
     if text == "auto":
         return try_gpu()
@@ -88,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout")
     ablation = sub.add_parser("ablation", help="notebook 06's ablation for several seeds, as a JSON table")
     ablation.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), metavar="SEED",
-                          help="one run of every row per seed (default: %(default)s)")
+                          action=_Distinct, help="one run of every row per seed (default: %(default)s)")
     ablation.add_argument("--epochs", type=_positive_int, default=2, help="per run (default: 2)")
     ablation.add_argument("--train-images", type=_positive_int, default=5000,
                           help="the first N training images (default: 5000)")
@@ -137,8 +146,7 @@ def _ablation(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
 
     def emit(record: dict[str, float]) -> None:
         print(json.dumps(record), flush=True)
@@ -147,8 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         report = diagnose(args.device)
         print(report.text(args.verbose))
         return 0 if report.ok else 1
-    if args.command == "ablation" and len(set(args.seeds)) != len(args.seeds):
-        parser.error(f"argument --seeds: each seed once, got {' '.join(map(str, args.seeds))}")
     history = History()  # filled as the epochs finish, so that Ctrl-C can report them
     try:
         if args.command == "data":

@@ -11,7 +11,7 @@ import types
 import pytest
 import torch
 
-from d2l_utils import load_checkpoint
+from d2l_utils import load_ablation, load_checkpoint
 from d2l_utils.cli import main
 
 
@@ -75,6 +75,62 @@ def test_bad_arguments_exit_2_with_one_line(args, fragment, capsys):
     assert out == "" and len(err.strip().splitlines()) == 1 and fragment in err
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (["--seeds", "0", "0"], "--seeds: each seed once, got 0 0"),
+    (["--seeds", "one"], "--seeds: invalid int value: 'one'"),
+    (["--seeds"], "--seeds: expected at least one argument"),
+    (["--epochs", "0"], "--epochs: must be at least 1"),
+    (["--train-images", "-5"], "--train-images: must be at least 1"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--save", "/proc/nope/ablation.json"], "cannot save to /proc/nope/ablation.json"),
+])
+def test_bad_ablation_arguments_exit_2_with_one_line(args, fragment, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["ablation", *args])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert out == "" and len(err.strip().splitlines()) == 1 and fragment in err
+    assert err.startswith("python -m d2l_utils ablation: error: ")
+
+
+def test_ablation_saves_its_table_in_process(isolated, fake_dir, tmp_path, capsys):
+    path = tmp_path / "ablation.json"
+    assert main(["ablation", "--seeds", "0", "2", "--epochs", "1", "--batch-size", "32",
+                 "--train-images", "64", "--device", "cpu", "--data-dir", str(fake_dir), "--save", str(path),
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    table = json.loads(out)  # one JSON object, nothing else, on stdout
+    assert table == load_ablation(path) and table["seeds"] == [0, 2] and table["epochs"] == 1
+    assert table["train_images"] == 64 and len(table["rows"]) == 6
+    assert err.strip() == f"saved {path}"
+
+
+def test_ablation_prints_its_table_with_the_spread(isolated, fake_dir, monkeypatch, capsys):
+    import d2l_utils.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "train_ablation", lambda seeds, num_epochs, **kwargs: {
+        "seeds": seeds, "epochs": num_epochs, "lr": {"SGD": 0.9, "AdamW": 0.01},
+        "rows": [{"variant": "classic", "SGD": [0.1, 0.3, 0.2], "AdamW": [0.5, 0.7, 0.6]},
+                 {"variant": "+ flips", "SGD": None, "AdamW": [0.8, 0.8, 0.9]}]})
+    assert main(["ablation", "--data-dir", str(fake_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("  ")[0] == "variant" and "SGD, lr 0.9 median" in lines[0]
+    assert lines[2].split() == ["classic", "≈", "0.20", "≈", "0.10–0.30", "≈", "0.60", "≈", "0.50–0.70"]
+    assert lines[3].split() == ["+", "flips", "-", "-", "≈", "0.80", "≈", "0.80–0.90"]
+
+
+def test_ablation_interrupted_saves_nothing(isolated, fake_dir, tmp_path, monkeypatch, capsys):
+    import d2l_utils.cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "train_ablation", interrupted)
+    assert main(["ablation", "--save", str(tmp_path / "a.json")]) == 130
+    assert capsys.readouterr().err.strip() == "Interrupted: the ablation did not finish; nothing was saved."
+    assert not (tmp_path / "a.json").exists()
+
+
 def test_missing_command_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_:
         main([])
@@ -96,8 +152,9 @@ def torch_import_seconds():
     return time.perf_counter() - start
 
 
+@pytest.mark.parametrize("command", ["train", "ablation"])
 @pytest.mark.parametrize("where", ["/proc/nope/x.pt", "existing folder"])
-def test_an_unwritable_save_path_fails_at_once(tmp_path, where, torch_import_seconds):
+def test_an_unwritable_save_path_fails_at_once(tmp_path, where, command, torch_import_seconds):
     """Refused before the data is looked at: the data folder named here does not even exist, and a
     late check would have failed on it (exit 1) instead of on the save path (exit 2).
 
@@ -105,13 +162,12 @@ def test_an_unwritable_save_path_fails_at_once(tmp_path, where, torch_import_sec
     other work slows the import down, the limit grows with it (twice the import time)."""
     save = where if where.startswith("/") else str(tmp_path)
     start = time.perf_counter()
-    run = cli("train", "--model", "lenet", "--epochs", "1", "--data-dir", str(tmp_path / "no-data"),
-              "--save", save)
+    run = cli(command, "--epochs", "1", "--data-dir", str(tmp_path / "no-data"), "--save", save)
     seconds = time.perf_counter() - start
     assert run.returncode == 2, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr and run.stdout == ""
-    assert lines[0].startswith("python -m d2l_utils train: error: argument --save: cannot save to "
+    assert lines[0].startswith(f"python -m d2l_utils {command}: error: argument --save: cannot save to "
                                + save)
     assert ("it is a folder" if save == str(tmp_path) else "No such file or directory") in lines[0]
     limit = max(5.0, 2 * torch_import_seconds)
