@@ -213,13 +213,18 @@ notebooks: setup data
 	  --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \
 	  --ExecutePreprocessor.store_widget_state=True [0-9][0-9]_*.ipynb
 
-# The weights notebooks 06 and 07 load (they train these themselves when a file is missing): one per
-# recipe, each for the epochs its recipe names (d2l_utils/recipes.py), saved as checkpoints/NAME.pt with
-# NAME the model's name, - as _.
+# The weights notebooks 06 and 07 load (they train these themselves when a file is missing): every
+# recipe of d2l_utils/recipes.py (CHECKPOINTS names them all; tests/test_makefile.py checks it), each for
+# the epochs it names, from each of SEEDS: checkpoints/NAME.pt for seed 0 (NAME the model's name, - as _),
+# checkpoints/NAME_seedS.pt for the others (d2l_utils.recipe_runs reads them). Then notebook 06's
+# ablation for the same seeds, as a table: checkpoints/ablation.json (d2l_utils.ablation_or_train).
 CHECKPOINTS := lenet lenet-modern
+SEEDS := 0 1 2
 checkpoints: setup data
-	for m in $(CHECKPOINTS); do \
-	  $(BIN)/python -m d2l_utils train --model $$m --seed 0 --save checkpoints/$$(echo $$m | tr - _).pt || exit 1; done
+	for m in $(CHECKPOINTS); do for s in $(SEEDS); do \
+	  f=$$(echo $$m | tr - _); [ $$s = 0 ] || f=$${f}_seed$$s; \
+	  $(BIN)/python -m d2l_utils train --model $$m --seed $$s --save checkpoints/$$f.pt || exit 1; done; done
+	$(BIN)/python -m d2l_utils ablation --seeds $(SEEDS) --save checkpoints/ablation.json
 
 benchmark: setup data
 	$(BIN)/python benchmarks/epoch.py

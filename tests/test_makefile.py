@@ -193,10 +193,25 @@ def test_clean_removes_the_venv_the_web_book_and_the_caches(scratch):
     assert set(COPIED) <= left
 
 
-def test_checkpoints_trains_each_recipe_for_its_own_epochs(scratch):
+def test_checkpoints_trains_each_recipe_from_each_seed_then_the_ablation(scratch):
+    """Each recipe for its own epochs (the CLI's default), from seeds 0, 1 and 2, under the names
+    d2l_utils.recipe_runs reads; then the ablation for the same seeds, where ablation_or_train reads it."""
+    from d2l_utils.recipes import _checkpoint_file
+
     run = scratch.make("checkpoints")
     assert run.returncode == 0, run.stderr
-    trained = [c for c in scratch.calls("venv-python") if " train " in c]
-    assert trained == ["venv-python -m d2l_utils train --model lenet --seed 0 --save checkpoints/lenet.pt",
-                       "venv-python -m d2l_utils train --model lenet-modern --seed 0 "
-                       "--save checkpoints/lenet_modern.pt"], trained
+    trained = [c for c in scratch.calls("venv-python") if " train " in c or " ablation " in c]
+    assert trained == [f"venv-python -m d2l_utils train --model {model} --seed {seed} "
+                       f"--save checkpoints/{_checkpoint_file(model, seed)}"
+                       for model in ("lenet", "lenet-modern") for seed in (0, 1, 2)] + [
+        "venv-python -m d2l_utils ablation --seeds 0 1 2 --save checkpoints/ablation.json"], trained
+
+
+def test_checkpoints_names_every_recipe():
+    """A recipe added to d2l_utils.recipes.RECIPES gets its checkpoints from `make checkpoints` too."""
+    import re
+
+    from d2l_utils import RECIPES
+
+    found = re.search(r"^CHECKPOINTS := (.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert found and found.group(1).split() == list(RECIPES), "CHECKPOINTS must list RECIPES, in its order"
