@@ -299,8 +299,8 @@ def load_ablation(path: str | os.PathLike) -> dict[str, Any]:
     ``CheckpointError`` naming the file and the fix. Used in notebook 06."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"The ablation table {path} does not exist. Compute and save it with "
-                              "`make checkpoints` in the collection's folder (or call "
+        raise CheckpointError(f"The ablation table {path} does not exist. Run `make checkpoints` in the "
+                              "collection's folder, which computes and saves it (or call "
                               "d2l_utils.ablation_or_train, which computes it when it is missing).")
     try:
         table = json.loads(path.read_text(encoding="utf-8"))

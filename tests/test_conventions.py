@@ -160,6 +160,11 @@ MISTAKES = {
         lenet(), torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), show="some", static=True)),
     "an option a question lacks": (ValueError, _quiz_answer),
     "an unknown recipe": (ValueError, lambda: d2l_utils.train_recipe("alexnet")),
+    "a seed twice": (ValueError, lambda: d2l_utils.recipe_runs("lenet", (0, 0))),
+    "one seed where seeds are asked for": (TypeError, lambda: d2l_utils.ablation_or_train(seeds=1)),
+    "a missing ablation table": (d2l_utils.CheckpointError, lambda: d2l_utils.load_ablation("/nope.json")),
+    "a row of the spread without its numbers": (ValueError, lambda: d2l_utils.print_spread(
+        [("classic", [])], ["variant", "SGD"])),
     "a device this machine lacks": (ValueError, lambda: d2l_utils.load_checkpoint("x.pt", device="cuda:99")),
     "a device not the network's": (ValueError, lambda: d2l_utils.evaluate_accuracy(lenet(), [], "meta")),
     "a learning rate and an optimizer": (ValueError, lambda: d2l_utils.train_ch5(

@@ -1,4 +1,7 @@
-"""d2l_utils.plots: every figure helper called once and its figure checked, and the table printer."""
+"""d2l_utils.plots: every figure helper called once and its figure checked, the table printer, and the
+display of a number per seed with its spread (print_spread, plot_spread)."""
+
+import re
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -17,6 +20,8 @@ from d2l_utils import (
     plot_confusion_matrix,
     plot_flattened_neighbours,
     plot_history,
+    plot_spread,
+    print_spread,
     print_table,
     projector_style,
     show_fashion_mnist,
@@ -332,3 +337,70 @@ def test_plot_channels_can_give_each_channel_its_own_scale():
     assert bar.get_ylim() == pytest.approx((-1, 1)) and "its channel" in bar.get_ylabel()
     with pytest.raises(ValueError, match="scale='layer'"):
         plot_channels(None, maps[:1], "conv2", scale="image")
+
+
+# --- a number per seed, with its spread -------------------------------------------------------------------
+
+SPREAD_ROWS = [("classic", [0.10, 0.30, 0.20], [0.5, 0.7, 0.65]),
+               ("+ ReLU", [0.1, 0.2], None),
+               ("+ flips", None, [0.81, 0.8, 0.9, 0.85])]
+
+
+def test_print_spread_prints_the_median_and_the_range_of_each_group(capsys):
+    print_spread(SPREAD_ROWS, ["variant", "SGD", "AdamW"], fmt=".2f")
+    lines = capsys.readouterr().out.splitlines()
+    headers = ["variant", "SGD median", "SGD range", "AdamW median", "AdamW range"]
+    assert re.split(" {2,}", lines[0]) == headers
+    assert lines[2].split() == ["classic", "≈", "0.20", "≈", "0.10–0.30", "≈", "0.65", "≈", "0.50–0.70"]
+    assert lines[3].split() == ["+", "ReLU", "≈", "0.15", "≈", "0.10–0.20", "-", "-"]  # an even count: the
+    assert lines[4].split() == ["+", "flips", "-", "-", "≈", "0.83", "≈", "0.80–0.90"]  # middle two's mean
+    print_spread([("lenet", [0.8123, 0.8087, 0.8151])], ["recipe", "final test accuracy"])  # fmt .3f
+    assert capsys.readouterr().out.splitlines()[2].split() == ["lenet", "≈", "0.812", "≈", "0.809–0.815"]
+
+
+@pytest.mark.parametrize("rows", [[("classic", [0.1])], [("classic", [], [0.2])],
+                                  [("classic", ["0.1"], None)], ["classic"],
+                                  [("classic", [float("nan")], None)]])
+def test_print_spread_and_plot_spread_name_a_bad_row(rows, capsys):
+    for helper in (print_spread, plot_spread):
+        with pytest.raises(ValueError, match=rf"^{helper.__name__} got .*: give .*\.$"):
+            helper(rows, ["variant", "SGD", "AdamW"])
+    assert capsys.readouterr().out == ""
+
+
+def test_plot_spread_draws_each_seed_its_range_and_its_median():
+    fig = plot_spread(SPREAD_ROWS, ["variant", "SGD", "AdamW"], colors=["tab:orange", "tab:blue"],
+                      title="two optimisers")
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["classic", "+ ReLU", "+ flips"]  # top to bottom
+    assert list(ax.get_yticks()) == [0, -1, -2] and ax.get_title() == "two optimisers"
+    assert ax.get_xlabel() == "test accuracy"
+    lines = ax.get_lines()
+    assert len(lines) == 3 * 4  # per group run: its range, its seeds, its median
+
+    def drawn(x, y):
+        return [line for line in lines
+                if list(line.get_xdata()) == pytest.approx(x) and line.get_ydata()[0] == pytest.approx(y)]
+
+    sgd_y, adamw_y = 0.15, -0.15  # the groups at two heights of the row, the first one on top
+    (seeds,) = drawn([0.10, 0.30, 0.20], sgd_y)
+    assert seeds.get_marker() == "o" and seeds.get_fillstyle() == "none" and seeds.get_linestyle() == "None"
+    (median,) = drawn([0.20], sgd_y)
+    assert median.get_marker() == "o" and median.get_fillstyle() == "full"
+    (span,) = drawn([0.10, 0.30], sgd_y)
+    assert span.get_marker() in ("None", "", None) and span.get_linestyle() == "-"
+    assert [line.get_marker() for line in drawn([0.5, 0.7, 0.65], adamw_y)] == ["s"]  # another shape
+    assert drawn([0.83], -2 + adamw_y)  # the median of four: the mean of the middle two
+    colours = {to_rgba(line.get_color()) for line in drawn([0.5, 0.7, 0.65], adamw_y) + [seeds]}
+    assert colours == {to_rgba("tab:orange"), to_rgba("tab:blue")}
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["SGD: each seed", "AdamW: each seed", "SGD: median", "AdamW: median"]
+
+
+def test_plot_spread_with_one_group_puts_it_on_the_row():
+    fig = plot_spread([("lenet", [0.81, 0.80, 0.82]), ("lenet-modern", [0.914, 0.913, 0.915])],
+                      ["recipe", "final test accuracy"])
+    (ax,) = fig.axes
+    assert all(line.get_ydata()[0] in (0, -1) for line in ax.get_lines())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["final test accuracy: each seed",
+                                                                  "final test accuracy: median"]

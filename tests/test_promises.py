@@ -2,6 +2,8 @@
 writable state with the learner, swallows an interrupt, moves the caller's random stream, or gives a
 network back other than it went in; a device that does not fit is named, the same way on every machine."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -202,6 +204,27 @@ def test_train_recipe_and_the_ablation_leave_the_callers_random_stream_alone(iso
     rows = _next_draws_after(lambda: d2l_utils.ablation(d2l_utils.subset(train_iter, 16), test_iter, 1,
                                                         rows=(("classic", {}),)))
     assert torch.equal(recipe, untouched) and torch.equal(rows, untouched)
+
+
+def test_the_runs_over_seeds_leave_the_callers_random_stream_alone(isolated, fake_dir, tmp_path, monkeypatch):
+    """recipe_runs and ablation_or_train, whether they train what is missing or only load it, and
+    train_ablation (what the CLI's ablation and `make checkpoints` run): the next draws are the same."""
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(fake_dir))
+    monkeypatch.setitem(recipes.RECIPES, "lenet", dataclasses.replace(recipes.RECIPES["lenet"], epochs=1))
+    real = recipes.train_ablation
+    monkeypatch.setattr(recipes, "train_ablation", lambda seeds, num_epochs, **kwargs: real(
+        seeds, num_epochs, **{**kwargs, "batch_size": 32, "rows": recipes.ABLATION_ROWS[:1]}))
+    untouched, folder = _next_draws_after(lambda: None), tmp_path / "ck"
+    for _ in ("trained", "loaded"):
+        runs = _next_draws_after(lambda: recipes.recipe_runs("lenet", (0, 1), batch_size=32,
+                                                             folder=folder))
+        table = _next_draws_after(lambda: recipes.ablation_or_train(seeds=(0, 1), num_epochs=1,
+                                                                    folder=folder))
+        assert torch.equal(runs, untouched) and torch.equal(table, untouched)
+        assert sorted(p.name for p in folder.iterdir()) == ["ablation.json", "lenet.pt", "lenet_seed1.pt"]
+    direct = _next_draws_after(lambda: real((2,), 1, batch_size=32, rows=recipes.ABLATION_ROWS[:1],
+                                            root=fake_dir, verbose=False))
+    assert torch.equal(direct, untouched)
 
 
 def test_the_checkpoint_holds_the_learning_rate_used(isolated, fake_dir, tmp_path):
