@@ -198,6 +198,7 @@ def sanitise(text: str) -> str:
     ("test accuracy ≈ 0.81\n", "test accuracy ≈ 0.81\n  Note: the lesson expects test accuracy between "
      "0.75 and 0.90, and this run gave 0.95.\n"),
     ("NCHW ≈ 53.7 ms per training step", "NCHW ≈ 53.7 s per training step"),
+    ("+ ReLU  ≈ 0.10  ≈ 0.09–0.11  -  -", "+ ReLU  ≈ 0.10  ≈ 0.09–0.11  -"),  # a column lost
     ("training on cpu\nepoch  1, loss 2.303", "training on cpu\nepoch  1, loss 2.303, 63,410 parameters"),
 ])
 def test_a_real_change_still_shows(stored, fresh):
@@ -240,6 +241,10 @@ def test_what_varies_compares_equal(stored, fresh):
     ("step ≈ 9.3 ms (≈ 0.82 of the channels-last step's time)",
      "step ≈ N ms (≈ N of the channels-last step's time)"),
     ("first epoch: mean loss ≈ 2.29 (ln 10 = 2.30)", "first epoch: mean loss ≈ N (ln 10 = 2.30)"),
+    ("+ ReLU    ≈ 0.10    ≈ 0.09–0.11    ≈ 0.69    ≈ 0.65–0.72",  # print_spread: median, range
+     "+ ReLU    ≈ N    ≈ N    ≈ N    ≈ N"),
+    ("lenet  ≈ 0.809  ≈ 0.805–0.812  -  -", "lenet  ≈ N  ≈ N  -  -"),
+    ("the range 0.80–0.82, as printed in prose", "the range 0.80–0.82, as printed in prose"),
     ("the largest: T-shirt/top <-> Shirt", "the largest: T-shirt/top <-> Shirt"),
     ("   B. The lower, the closer; an even guess scores ln 10, about 2.30",
      "   B. The lower, the closer; an even guess scores ln 10, about 2.30"),
