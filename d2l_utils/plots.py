@@ -132,10 +132,11 @@ def print_spread(rows: Sequence[Sequence[object]], headers: Sequence[str], *, fm
 def plot_spread(rows: Sequence[Sequence[object]], headers: Sequence[str], *, xlabel: str = "test accuracy",
                 title: str = "", colors: Sequence[str] | None = None) -> Figure:
     """Draw what :func:`print_spread` prints: one line of the figure per row, top to bottom in the
-    order given; for each group, its seeds as open markers on a line from the lowest to the highest,
-    and its median as a filled marker of the same shape. The groups differ by marker shape and height
-    within the row as well as by colour (``colors``, one per group), and the legend names them.
-    Returns the figure. Used in notebook 06."""
+    order given; for each group, its seeds as large open markers on a line from the lowest to the
+    highest, and its median as a small filled marker of the same shape on top (seeds that coincide show
+    as one ring around it). The groups differ by marker shape and height within the row as well as by
+    colour (``colors``, one per group), and the legend below the plot names them. Returns the figure.
+    Used in notebook 06."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
@@ -143,31 +144,29 @@ def plot_spread(rows: Sequence[Sequence[object]], headers: Sequence[str], *, xla
     groups = headers[1:]
     colors = list(colors) if colors is not None else [f"C{i}" for i in range(len(groups))]
     markers = ("o", "s", "^", "D", "v")
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.7 * len(checked)), layout="constrained")
+    seed_style = {"fillstyle": "none", "markersize": 13, "markeredgewidth": 1.5, "linestyle": "none"}
+    median_style = {"markersize": 7, "markeredgecolor": "black", "linestyle": "none"}
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.7 * len(checked)), layout="constrained")
     for i, (_, values) in enumerate(checked):
         for g, group in enumerate(values):
             if group is None:
                 continue
             y = -i + 0.3 * (len(groups) - 1) * (0.5 - g / max(len(groups) - 1, 1))  # first group on top
             marker, color = markers[g % len(markers)], colors[g % len(colors)]
-            ax.plot([min(group), max(group)], [y, y], "-", color=color, linewidth=2)
-            ax.plot(group, [y] * len(group), marker, color=color, fillstyle="none", markersize=9,
-                    markeredgewidth=1.5, linestyle="none")
-            ax.plot([statistics.median(group)], [y], marker, color=color, markersize=11,
-                    markeredgecolor="black")
-    handles = [Line2D([], [], marker=markers[g % len(markers)], color=colors[g % len(colors)],
-                      fillstyle="none", linestyle="none", markersize=9, label=f"{group}: each seed")
-               for g, group in enumerate(groups)]
-    handles += [Line2D([], [], marker=markers[g % len(markers)], color=colors[g % len(colors)],
-                       markeredgecolor="black", linestyle="none", markersize=11, label=f"{group}: median")
-                for g, group in enumerate(groups)]
+            ax.plot([min(group), max(group)], [y, y], "-", color=color, linewidth=2, zorder=2)
+            ax.plot(group, [y] * len(group), marker, color=color, zorder=3, **seed_style)
+            ax.plot([statistics.median(group)], [y], marker, color=color, zorder=4, **median_style)
+    handles = [Line2D([], [], marker=markers[g % len(markers)], color=colors[g % len(colors)], label=label,
+                      **(seed_style if kind == "seed" else median_style))
+               for kind in ("seed", "median") for g, group in enumerate(groups)
+               for label in [f"{group}: each seed" if kind == "seed" else f"{group}: median"]]
     ax.set_yticks([-i for i in range(len(checked))], [name for name, _ in checked])
     ax.set_ylim(-len(checked) + 0.5, 0.5)
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(handles=handles, loc="best", ncols=len(groups) if len(groups) > 1 else 1, fontsize=11)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(groups), fontsize=12)
     return fig
 
 

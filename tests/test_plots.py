@@ -387,13 +387,16 @@ def test_plot_spread_draws_each_seed_its_range_and_its_median():
     assert seeds.get_marker() == "o" and seeds.get_fillstyle() == "none" and seeds.get_linestyle() == "None"
     (median,) = drawn([0.20], sgd_y)
     assert median.get_marker() == "o" and median.get_fillstyle() == "full"
+    assert median.get_markersize() < seeds.get_markersize()  # coinciding seeds: a ring around the median
+    assert median.get_zorder() > seeds.get_zorder()
     (span,) = drawn([0.10, 0.30], sgd_y)
     assert span.get_marker() in ("None", "", None) and span.get_linestyle() == "-"
     assert [line.get_marker() for line in drawn([0.5, 0.7, 0.65], adamw_y)] == ["s"]  # another shape
     assert drawn([0.83], -2 + adamw_y)  # the median of four: the mean of the middle two
     colours = {to_rgba(line.get_color()) for line in drawn([0.5, 0.7, 0.65], adamw_y) + [seeds]}
     assert colours == {to_rgba("tab:orange"), to_rgba("tab:blue")}
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    (legend,) = fig.legends  # below the plot, where it hides no marker
+    labels = [t.get_text() for t in legend.get_texts()]
     assert labels == ["SGD: each seed", "AdamW: each seed", "SGD: median", "AdamW: median"]
 
 
@@ -402,5 +405,5 @@ def test_plot_spread_with_one_group_puts_it_on_the_row():
                       ["recipe", "final test accuracy"])
     (ax,) = fig.axes
     assert all(line.get_ydata()[0] in (0, -1) for line in ax.get_lines())
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["final test accuracy: each seed",
-                                                                  "final test accuracy: median"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["final test accuracy: each seed",
+                                                                 "final test accuracy: median"]
