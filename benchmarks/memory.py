@@ -42,9 +42,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from d2l_utils.recipes import RECIPES, SEEDS, _checkpoint_file
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 CHECKPOINTS = REPO / "checkpoints"
+# What notebooks 06 and 07 load (`make checkpoints`): every recipe from each seed, and 06's ablation.
+CHECKPOINT_FILES = [*(_checkpoint_file(model, seed) for model in RECIPES for seed in SEEDS),
+                    "ablation.json"]
 
 
 def status_mb(pid: int, *fields: str) -> float:
@@ -161,9 +166,9 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    missing = [p for p in ("lenet.pt", "lenet_modern.pt") if not (CHECKPOINTS / p).is_file()]
+    missing = [p for p in CHECKPOINT_FILES if not (CHECKPOINTS / p).is_file()]
     if missing:  # 06 and 07 would train them: that is not what a learner's kernel does
-        sys.exit(f"checkpoints/{' and '.join(missing)} missing: run `make checkpoints` first")
+        sys.exit(f"checkpoints/{', '.join(missing)} missing: run `make checkpoints` first")
     rows = []
     with tempfile.TemporaryDirectory(prefix="memory-benchmark-") as tmp:
         cwd = Path(tmp, "notebooks")
