@@ -210,8 +210,8 @@ def ablation(train_iter: Batches, test_iter: Batches, num_epochs: int = 2, *,
     smoothing), each a new network from the same seed. A last row adds flips and label smoothing to
     the modern optimiser, which is exactly :func:`train_modern`. Returns rows ``(variant, SGD
     accuracy, AdamW accuracy)``, with ``None`` where a combination was not run. The seeds are set
-    inside ``torch.random.fork_rng()``: the caller's random stream is left as it was. Used in
-    notebook 06."""
+    inside ``torch.random.fork_rng()``: the caller's random stream is left as it was.
+    :func:`train_ablation` runs it once per seed."""
     classic, modern = RECIPES["lenet"], RECIPES["lenet-modern"]
 
     def accuracy(make, chosen: Recipe, **settings):
@@ -296,7 +296,7 @@ def load_ablation(path: str | os.PathLike) -> dict[str, Any]:
     ``seeds`` it was run with, the learning rate of each optimiser (``lr``: ``{"SGD": ..., "AdamW":
     ...}``) and its ``rows``, each ``{"variant": name, "SGD": [one test accuracy per seed] or None,
     "AdamW": [...] or None}`` (``None``: not run). A missing, unreadable or foreign file raises
-    ``CheckpointError`` naming the file and the fix. Used in notebook 06."""
+    ``CheckpointError`` naming the file and the fix. :func:`ablation_or_train` reads it with this."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"The ablation table {path} does not exist. Run `make checkpoints` in the "
@@ -356,7 +356,8 @@ def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", nu
                         folder: str | os.PathLike | None = None) -> tuple[nn.Sequential, History]:
     """Load the checkpoint at ``path`` onto ``device`` (``None``: the CPU); if there is no such file,
     train ``model`` as the CLI does (``num_epochs``, ``None``: the recipe's) and save it there first.
-    Either way the caller's random stream is left as it was. Used in notebooks 06 and 07.
+    Either way the caller's random stream is left as it was. Used in notebook 07;
+    :func:`recipe_runs` loads its checkpoints in the same way.
 
     A relative ``path`` is taken in :func:`~d2l_utils.training.checkpoint_dir` (``folder``, or
     ``$D2L_CHECKPOINT_DIR``, or the collection's ``checkpoints/``). A file that is truncated, holds
