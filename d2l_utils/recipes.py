@@ -356,8 +356,8 @@ def checkpoint_or_train(path: str | os.PathLike, model: str = "lenet-modern", nu
                         folder: str | os.PathLike | None = None) -> tuple[nn.Sequential, History]:
     """Load the checkpoint at ``path`` onto ``device`` (``None``: the CPU); if there is no such file,
     train ``model`` as the CLI does (``num_epochs``, ``None``: the recipe's) and save it there first.
-    Either way the caller's random stream is left as it was. Used in notebook 07;
-    :func:`recipe_runs` loads its checkpoints in the same way.
+    Either way the caller's random stream is left as it was. Used in notebook 07.
+    (:func:`recipe_runs` loads every seed's checkpoint in the same way.)
 
     A relative ``path`` is taken in :func:`~d2l_utils.training.checkpoint_dir` (``folder``, or
     ``$D2L_CHECKPOINT_DIR``, or the collection's ``checkpoints/``). A file that is truncated, holds
