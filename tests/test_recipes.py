@@ -4,6 +4,7 @@ CLI's train_recipe, the ablation and checkpoint_or_train (both branches); every 
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -466,3 +467,31 @@ def test_ablation_or_train_checks_the_folder_before_training(fake_data_env, shor
     with pytest.raises(CheckpointError, match="cannot save to /proc/nope/ablation.json"):
         recipes.ablation_or_train(folder="/proc/nope")
     assert short_ablation == []
+
+
+# --- the committed files: what `make checkpoints` writes and notebook 06 loads ----------------------------
+
+COMMITTED = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@pytest.mark.parametrize("model", list(RECIPES))
+def test_the_collection_holds_every_recipes_run_from_each_seed(model, monkeypatch):
+    """Each checkpoint says the seed, epochs and learning rate it was trained with, those of its file name and
+    its recipe; recipe_runs loads them all without training."""
+    monkeypatch.setattr(recipes, "train_recipe",
+                        lambda *a, **k: pytest.fail(f"a {model} checkpoint is missing: run make checkpoints"))
+    runs = recipes.recipe_runs(model, folder=COMMITTED)
+    assert list(runs) == list(recipes.SEEDS) and all(len(h) == RECIPES[model].epochs for h in runs.values())
+    for seed in recipes.SEEDS:
+        meta = load_checkpoint(COMMITTED / recipes._checkpoint_file(model, seed), model)[1]["meta"]
+        assert meta == {"epochs": RECIPES[model].epochs, "batch_size": 256, "lr": RECIPES[model].lr,
+                        "seed": seed}
+
+
+def test_the_collection_holds_the_ablation_over_seeds(monkeypatch):
+    monkeypatch.setattr(recipes, "train_ablation", lambda *a, **k: pytest.fail("no ablation table"))
+    table = recipes.ablation_or_train(folder=COMMITTED)
+    assert table["seeds"] == list(recipes.SEEDS) and table["epochs"] == 2 and table["train_images"] == 5000
+    assert [row["variant"] for row in table["rows"]] == [name for name, _ in ABLATION_ROWS] + [
+        "+ flips, label smoothing (= train_modern)"]
+    assert table["lr"] == {"SGD": RECIPES["lenet"].lr, "AdamW": RECIPES["lenet-modern"].lr}
