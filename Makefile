@@ -218,7 +218,7 @@ notebooks: setup data
 # the epochs it names, from each of SEEDS: checkpoints/NAME.pt for seed 0 (NAME the model's name, - as _),
 # checkpoints/NAME_seedS.pt for the others (d2l_utils.recipe_runs reads them). Then notebook 06's
 # ablation for the same seeds, as a table: checkpoints/ablation.json (d2l_utils.ablation_or_train).
-CHECKPOINTS := lenet lenet-modern
+CHECKPOINTS := lenet lenet-modern lenet-convs
 SEEDS := 0 1 2
 checkpoints: setup data
 	for m in $(CHECKPOINTS); do for s in $(SEEDS); do \

@@ -6,7 +6,7 @@ One colour convention throughout (stated in notebook 04):
 * images in ``IMAGE_CMAP`` ("gray"): 0 is black, 1 is white, so a bright pixel looks bright;
 * signed values (kernels, feature maps, products) in ``SIGNED_CMAP`` ("coolwarm"), centred on 0:
   red is positive, blue negative, one colour scale per figure with a colour bar;
-* the two recipes in fixed colours, ``RECIPE_COLORS``: classic orange, modern blue.
+* the recipes in fixed colours, ``RECIPE_COLORS``: classic orange, modern blue, the convolutions' green.
 
 A number measured once per seed is shown with its spread (:func:`print_spread`, :func:`plot_spread`):
 the median of the seeds and their range, lowest to highest.
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 IMAGE_CMAP = "gray"
 SIGNED_CMAP = "coolwarm"
-RECIPE_COLORS = {"lenet": "tab:orange", "lenet-modern": "tab:blue"}
+RECIPE_COLORS = {"lenet": "tab:orange", "lenet-modern": "tab:blue", "lenet-convs": "tab:green"}
 MISTAKE_COLOR, CORRECT_COLOR = "tab:red", "tab:green"
 # The width of a notebook's outputs, in inches at projector_style's 100 dpi (1,000 pixels: JupyterLab's
 # output area on a 1,280-pixel projector). A figure no wider than this is shown at its own size, so its

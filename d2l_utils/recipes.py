@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .data import Batches, Device, load_data_fashion_mnist, subset
-from .models import lenet, lenet_modern, lenet_variant
+from .models import lenet, lenet_convs, lenet_modern, lenet_variant
 from .training import (
     CHECKPOINT_FIX,
     CheckpointError,
@@ -132,6 +132,8 @@ RECIPES: dict[str, Recipe] = {
     "lenet-modern": Recipe(lenet_modern, epochs=8, lr=0.01, trainer=_modern,
                            summary="LeNet with ReLU, max pooling, batch norm; AdamW, one-cycle, "
                                    "label smoothing and flips"),
+    "lenet-convs": Recipe(lenet_convs, epochs=9, lr=0.01, trainer=_modern,
+                          summary="LeNet's budget spent on three convolution units; the modern recipe"),
 }
 EPOCHS = {name: recipe.epochs for name, recipe in RECIPES.items()}  # each recipe's number of epochs
 

@@ -226,3 +226,14 @@ def test_running_statistics_update_only_in_train_mode():
         net(torch.rand(8, 1, 28, 28))
     assert not torch.equal(bn.running_mean, before[0])
     assert int(bn.num_batches_tracked) == 1
+
+
+def test_lenet_convs_spends_at_most_lenets_budget_and_most_of_it_on_convolutions():
+    """Issue 28's network: no more parameters than LeNet, most of them in the convolutions."""
+    from d2l_utils import lenet_convs
+
+    net = lenet_convs()
+    assert count_parameters(net) <= count_parameters(lenet()) == 61_706
+    conv = sum(p.numel() for m in net.modules() if isinstance(m, nn.Conv2d) for p in m.parameters())
+    assert conv / count_parameters(net) > 0.7
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
