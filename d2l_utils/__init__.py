@@ -112,8 +112,8 @@ __all__ = [
     # measured
     "measured",
     # models
-    "Normalize", "count_parameters", "init_weights", "lenet", "lenet_convs", "lenet_modern", "parameter_table",
-    "weight_layers",
+    "Normalize", "count_parameters", "init_weights", "lenet", "lenet_convs", "lenet_modern",
+    "parameter_table", "weight_layers",
     # training
     "CheckpointError", "History", "evaluate_accuracy", "predict_ch5", "train_ch5", "try_gpu",
     # recipes

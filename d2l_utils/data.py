@@ -259,7 +259,7 @@ class TensorBatches:
 
 def subset(data_iter: TensorBatches, n: int, shuffle: bool | None = None) -> TensorBatches:
     """The first ``n`` examples of a :class:`TensorBatches`, in batches of the same size, for short runs;
-    ``shuffle`` defaults to the original iterator's. Used in notebooks 05, 08 and 09."""
+    ``shuffle`` defaults to the original iterator's. Used in notebooks 05, 06, 08 and 09."""
     shuffle = data_iter.shuffle if shuffle is None else shuffle
     return TensorBatches(data_iter.images[:n], data_iter.labels[:n], data_iter.batch_size,
                          shuffle=shuffle, resize=data_iter.resize)

@@ -58,7 +58,8 @@ def weight_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
 
 def parameter_table(net: nn.Module) -> list[tuple[str, str, int]]:
     """``(layer, weight shapes, parameters)`` for every layer with parameters: convolution and linear
-    layers named as in :func:`weight_layers`, others (batch norm) by class and index. Used in notebook 02."""
+    layers named as in :func:`weight_layers`, others (batch norm) by class and index.
+    Used in notebooks 02 and 06."""
     names = {id(layer): name for name, layer in weight_layers(net)}
     rows = []
     for i, layer in enumerate(net):

@@ -203,7 +203,7 @@ def test_checkpoints_trains_each_recipe_from_each_seed_then_the_ablation(scratch
     trained = [c for c in scratch.calls("venv-python") if " train " in c or " ablation " in c]
     assert trained == [f"venv-python -m d2l_utils train --model {model} --seed {seed} "
                        f"--save checkpoints/{_checkpoint_file(model, seed)}"
-                       for model in ("lenet", "lenet-modern") for seed in (0, 1, 2)] + [
+                       for model in ("lenet", "lenet-modern", "lenet-convs") for seed in (0, 1, 2)] + [
         "venv-python -m d2l_utils ablation --seeds 0 1 2 --save checkpoints/ablation.json"], trained
 
 

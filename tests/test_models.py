@@ -11,6 +11,7 @@ from d2l_utils import (
     count_parameters,
     init_weights,
     lenet,
+    lenet_convs,
     lenet_modern,
     parameter_table,
     weight_layers,
@@ -58,9 +59,10 @@ def test_parameter_counts():
 
 
 def test_each_recipe_builds_its_model():
-    assert set(RECIPES) == {"lenet", "lenet-modern"}
+    assert set(RECIPES) == {"lenet", "lenet-modern", "lenet-convs"}
     assert layer_types(RECIPES["lenet"].model()) == layer_types(lenet())
     assert layer_types(RECIPES["lenet-modern"].model()) == layer_types(lenet_modern())
+    assert layer_types(RECIPES["lenet-convs"].model()) == layer_types(lenet_convs())
 
 
 def test_xavier_uniform_init_stays_in_bounds():
@@ -230,8 +232,6 @@ def test_running_statistics_update_only_in_train_mode():
 
 def test_lenet_convs_spends_at_most_lenets_budget_and_most_of_it_on_convolutions():
     """Issue 28's network: no more parameters than LeNet, most of them in the convolutions."""
-    from d2l_utils import lenet_convs
-
     net = lenet_convs()
     assert count_parameters(net) <= count_parameters(lenet()) == 61_706
     conv = sum(p.numel() for m in net.modules() if isinstance(m, nn.Conv2d) for p in m.parameters())
