@@ -45,7 +45,8 @@ def soup(path: Path) -> BeautifulSoup:
 
 
 def squash(text: str) -> str:
-    return " ".join(text.split())
+    """White space folded, and the book's typographic apostrophes (MyST's smart quotes) as typed."""
+    return " ".join(text.replace("\u2019", "'").split())
 
 
 def inputs_key() -> str:
