@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -59,3 +60,22 @@ def notebook_function(notebook: str | Path, name: str) -> str:
 def chromium() -> str:
     """The Chromium the browser tests drive: $CHROMIUM, else Debian's."""
     return os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def in_a_thread(function, *args):
+    """Run ``function(*args)`` in a new thread, and raise what it raised here: the browser tests of
+    JupyterLab (tests/browser) keep a Playwright session, and so an asyncio loop, running in the main
+    thread for the whole pytest run, and Playwright's sync API needs a thread without one."""
+    failure = []
+
+    def run():
+        try:
+            function(*args)
+        except BaseException as err:  # re-raised in the test's own thread
+            failure.append(err)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

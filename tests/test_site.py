@@ -17,7 +17,6 @@ import runpy
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -225,24 +224,8 @@ def test_a_page_renders_in_chromium_offline(site):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # The browser tests of JupyterLab (tests/browser) keep a Playwright session, and so an asyncio loop,
     # running in this thread for the whole pytest run; Playwright's sync API needs a thread without one.
-    _in_a_thread(_check_page_in_chromium, site, nb_path, title, chromium)
+    nbtools.in_a_thread(_check_page_in_chromium, site, nb_path, title, chromium)
 
-
-def _in_a_thread(function, *args):
-    """Run ``function(*args)`` in a new thread, and raise what it raised here."""
-    failure = []
-
-    def run():
-        try:
-            function(*args)
-        except BaseException as err:  # re-raised in the test's own thread
-            failure.append(err)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 def _check_page_in_chromium(site, nb_path, title, chromium):
@@ -353,7 +336,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(site):
         pytest.skip(f"no axe-core at {AXE.relative_to(ROOT)}: `make axe` installs it with npm")
     chromium = nbtools.chromium()
     found = []
-    _in_a_thread(_run_axe, site, chromium, found)
+    nbtools.in_a_thread(_run_axe, site, chromium, found)
     assert not found, (f"axe-core: {len(found)} serious or critical violations:\n" + "\n".join(found))
 
 
