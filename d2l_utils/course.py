@@ -30,7 +30,7 @@ def _file(name: str) -> Path | None:
     return next((f / name for f in _folders() if (f / name).is_file()), None)
 
 
-def content(notebook) -> dict:
+def content(notebook: str | int) -> dict:
     """The exercises and the quiz of ``notebook`` ("05" or 5): ``exercises/NN.json``."""
     key = f"{int(notebook):02d}"
     if (path := _file(f"{key}.json")) is None:
@@ -100,7 +100,7 @@ def _hint(notebook: str, spec: dict, answer):
     return next((h["hint"] for h in spec.get("hints", []) if _holds(h, "is", form, v)), spec["otherwise"])
 
 
-def grade(exercise: str, *answers) -> tuple[bool, str]:
+def grade(exercise: str, *answers: object) -> tuple[bool, str]:
     """``(right, message)`` for exercise "NN.k" without printing it (``check`` prints the message)."""
     notebook, _, k = str(exercise).partition(".")
     exercises = content(notebook)["exercises"]
@@ -127,7 +127,7 @@ def grade(exercise: str, *answers) -> tuple[bool, str]:
     return False, "Not yet: " + " ".join(n if i == 0 else n[:1].upper() + n[1:] for i, n in enumerate(notes))
 
 
-def check(exercise: str, *answers) -> None:
+def check(exercise: str, *answers: object) -> None:
     """Check the answer(s) to exercise "NN.k" and print the verdict (under every exercise)."""
     print(grade(exercise, *answers)[1])
 
@@ -143,7 +143,7 @@ def _feedback(q: dict, letter: str) -> str:
 class Quiz:
     """The questions of one notebook, shown as clickable HTML (no JavaScript) or as plain text."""
 
-    def __init__(self, notebook: str, questions: list[dict]):
+    def __init__(self, notebook: str, questions: list[dict]) -> None:
         self.notebook, self.questions = notebook, questions
 
     def _repr_html_(self) -> str:
@@ -172,6 +172,6 @@ class Quiz:
         print(_feedback(self.questions[question - 1], key))
 
 
-def quiz(notebook) -> Quiz:
+def quiz(notebook: str | int) -> Quiz:
     """The quiz that ends notebook ``notebook`` ("05" or 5); leave it as a cell's last line to show it."""
     return Quiz(f"{int(notebook):02d}", content(notebook)["quiz"])

@@ -116,14 +116,7 @@ def test_d2ls_own_names_and_order_are_kept():
     assert all(recipe[n].kind is inspect.Parameter.KEYWORD_ONLY for n in list(recipe)[2:6])
 
 
-# The course module's checks and quizzes are being reworked on their own branch (issue 25 leaves their
-# code to it); they fail here until they are annotated, and then this marker must go.
-UNANNOTATED_COURSE = {"check", "grade", "quiz", "Quiz"}
-
-
-@pytest.mark.parametrize("name, obj", [
-    pytest.param(name, obj, marks=pytest.mark.xfail(strict=True, reason="course.py is reworked elsewhere"))
-    if name in UNANNOTATED_COURSE else (name, obj) for name, obj in PUBLIC], ids=IDS)
+@pytest.mark.parametrize("name, obj", PUBLIC, ids=IDS)
 def test_every_public_function_is_fully_annotated(name, obj):
     function = obj.__init__ if inspect.isclass(obj) else obj
     signature = inspect.signature(function)
