@@ -79,6 +79,16 @@ def _each_recipe(field: str) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
+def _add_run_options(command: argparse.ArgumentParser, *, save: str, json: str) -> None:
+    """The options every training command shares: batch size, device, data folder, --save and --json."""
+    command.add_argument("--batch-size", type=_positive_int, default=256)
+    command.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    command.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
+    command.add_argument("--save", type=_save_path, default=None, metavar="FILE",
+                         help=save + " (checked before training starts)")
+    command.add_argument("--json", action="store_true", help=json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m d2l_utils", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -86,27 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=sorted(RECIPES), default="lenet")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="default: the recipe's, " + _each_recipe("epochs"))
-    train.add_argument("--batch-size", type=_positive_int, default=256)
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: the recipe's, " + _each_recipe("lr") + ")")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    train.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
-    train.add_argument("--save", type=_save_path, default=None, metavar="FILE",
-                       help="write a checkpoint here (checked before training starts)")
-    train.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout")
+    _add_run_options(train, save="write a checkpoint here", json="print one JSON object per epoch on stdout")
     ablation = sub.add_parser("ablation", help="notebook 06's ablation for several seeds, as a JSON table")
     ablation.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), metavar="SEED",
                           action=_Distinct, help="one run of every row per seed (default: %(default)s)")
     ablation.add_argument("--epochs", type=_positive_int, default=2, help="per run (default: 2)")
     ablation.add_argument("--train-images", type=_positive_int, default=5000,
                           help="the first N training images (default: 5000)")
-    ablation.add_argument("--batch-size", type=_positive_int, default=256)
-    ablation.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    ablation.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
-    ablation.add_argument("--save", type=_save_path, default=None, metavar="FILE",
-                          help="write the table here as JSON (checked before training starts)")
-    ablation.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
+    _add_run_options(ablation, save="write the table here as JSON", json="print the table as JSON on stdout")
     data = sub.add_parser("data", help="find, verify (and if needed download) Fashion-MNIST")
     data.add_argument("--data-dir", default=None, help="folder with the four Fashion-MNIST files")
     data.add_argument("--no-download", action="store_true",
