@@ -333,33 +333,32 @@ def without(monkeypatch, *packages, **versions):
                         lambda name: None if name in packages else versions.get(name) or real(name))
 
 
-@pytest.mark.parametrize("platform, fix", [
-    ("linux", 'run `%pip install "ipywidgets>=8.1"` in a notebook, then Kernel › Restart Kernel and reload'),
-    ("hub", 'run `%pip install "ipywidgets>=8.1"` in a notebook, then Kernel › Restart Kernel and reload'),
-    ("colab", 'run `%pip install "ipywidgets>=8.1"`, then Runtime › Restart session.'),
+INSTALL_WIDGETS = ('run `%pip install "ipywidgets>=8.1"` in a notebook, '
+                   "then Kernel › Restart Kernel and reload")
+NO_FRONTEND = "JupyterLab's widget frontend (jupyterlab_widgets) is missing"
+
+
+@pytest.mark.parametrize("package, platform, problem, fix", [
+    ("ipywidgets", "linux", "ipywidgets is not installed: the explorers show one still", INSTALL_WIDGETS),
+    ("ipywidgets", "hub", "ipywidgets is not installed: the explorers show one still", INSTALL_WIDGETS),
+    ("ipywidgets", "colab", "ipywidgets is not installed: the explorers show one still",
+     'run `%pip install "ipywidgets>=8.1"`, then Runtime › Restart session.'),
+    ("jupyterlab_widgets", "linux", NO_FRONTEND,
+     "run `%pip install jupyterlab_widgets` in a notebook, then reload the page."),
+    ("jupyterlab_widgets", "hub", NO_FRONTEND,
+     "run `%pip install jupyterlab_widgets` in a notebook and reload the page; if the explorers still "
+     "show as text, ask the hub's administrators"),
 ])
-def test_widgets_missing(healthy, monkeypatch, platform, fix):
+def test_a_widget_package_missing(healthy, monkeypatch, package, platform, problem, fix):
     on(monkeypatch, healthy, platform)
-    without(monkeypatch, "ipywidgets")
-    problem, fix_line = the_problem(diagnose(), "ipywidgets is not installed: the explorers show one still")
+    without(monkeypatch, package)
+    _, fix_line = the_problem(diagnose(), problem)
     assert fix_line.startswith(f"  Fix: {fix}"), fix_line
 
 
 def test_widgets_too_old(healthy, monkeypatch):
     without(monkeypatch, ipywidgets="7.7.1")
     the_problem(diagnose(), "ipywidgets 7.7.1 is older than 8.1")
-
-
-@pytest.mark.parametrize("platform, fix", [
-    ("linux", "run `%pip install jupyterlab_widgets` in a notebook, then reload the page."),
-    ("hub", "run `%pip install jupyterlab_widgets` in a notebook and reload the page; if the explorers still "
-            "show as text, ask the hub's administrators"),
-])
-def test_the_widget_frontend_missing(healthy, monkeypatch, platform, fix):
-    on(monkeypatch, healthy, platform)
-    without(monkeypatch, "jupyterlab_widgets")
-    _, fix_line = the_problem(diagnose(), "JupyterLab's widget frontend (jupyterlab_widgets) is missing")
-    assert fix_line.startswith(f"  Fix: {fix}"), fix_line
 
 
 def test_colabs_custom_widget_manager_off(healthy, monkeypatch):

@@ -206,15 +206,19 @@ def test_train_recipe_is_reproducible_and_passes_lr(isolated, fake_dir):
 
 
 @pytest.mark.parametrize("where", ["folder", "/proc/nope/x.pt"])
-def test_train_recipe_refuses_an_unwritable_path_before_any_work(tmp_path, monkeypatch, where):
+@pytest.mark.parametrize("run, work", [
+    (lambda save: train_recipe("lenet", 1, save=save), "train_ch5"),
+    (lambda save: recipes.train_ablation((0,), save=save), "ablation"),
+], ids=["train_recipe", "train_ablation"])
+def test_a_training_run_refuses_an_unwritable_path_before_any_work(tmp_path, monkeypatch, where, run, work):
     def too_late(*args, **kwargs):
         pytest.fail("the save path must be checked before the data is loaded or anything trains")
 
     monkeypatch.setattr(recipes, "load_data_fashion_mnist", too_late)
-    monkeypatch.setattr(recipes, "train_ch5", too_late)
+    monkeypatch.setattr(recipes, work, too_late)
     save = tmp_path if where == "folder" else where
     with pytest.raises(CheckpointError, match="cannot save to") as err:
-        train_recipe("lenet", 1, save=save)
+        run(save)
     assert str(save) in str(err.value)
 
 
@@ -377,19 +381,6 @@ def data_of(folder, batch_size):
     from d2l_utils import load_data_fashion_mnist
 
     return load_data_fashion_mnist(batch_size, root=folder)
-
-
-@pytest.mark.parametrize("where", ["folder", "/proc/nope/ablation.json"])
-def test_train_ablation_refuses_an_unwritable_path_before_any_work(tmp_path, monkeypatch, where):
-    def too_late(*args, **kwargs):
-        pytest.fail("the save path must be checked before the data is loaded or anything trains")
-
-    monkeypatch.setattr(recipes, "load_data_fashion_mnist", too_late)
-    monkeypatch.setattr(recipes, "ablation", too_late)
-    save = tmp_path if where == "folder" else where
-    with pytest.raises(CheckpointError, match="cannot save to") as err:
-        recipes.train_ablation((0,), save=save)
-    assert str(save) in str(err.value)
 
 
 GOOD_TABLE = {"epochs": 2, "batch_size": 256, "train_images": 5000, "seeds": [0, 1],
