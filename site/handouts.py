@@ -11,16 +11,21 @@ browser the browser tests drive (CHROMIUM, as `make` finds it). Each notebook on
 - code and outputs wrap at the page edge (white-space: pre-wrap) instead of running off it; images and
   tables are at most the page's width; prompts ("In [ ]:") are left out.
 
-Nothing is executed; nothing is fetched: the page's requests for anything but itself are refused (the
-formulas keep their LaTeX source, as in the web book's text). The HTML is kept beside the PDFs
-(_build/handouts/html/), for tests/test_handouts.py to measure.
+- every display formula ($$...$$) is drawn by matplotlib's mathtext as an image whose alt is its LaTeX
+  source, as the web book draws it (site/conf.py): no MathJax, so nothing to fetch.
+
+Nothing is executed; nothing is fetched: the page's requests for anything but itself are refused. The
+HTML is kept beside the PDFs (_build/handouts/html/), for tests/test_handouts.py to measure.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import html
+import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -51,17 +56,34 @@ pre, code, .highlight pre, .jp-OutputArea-output pre {
 img, svg { max-width: 100% !important; height: auto !important; }
 table { max-width: 100% !important; table-layout: auto; word-break: break-word; }
 figure.handout-figure { margin: 0.4em 0; break-inside: avoid; }
+p.handout-formula { text-align: center; margin: 0.6em 0; }
 figure.handout-figure figcaption { font-size: 0.85em; font-style: italic; margin-top: 0.2em; }
 """
 
 
+DISPLAY_FORMULA = re.compile(r"\$\$(.+?)\$\$", re.S)
+
+
+def formula_image(latex: str) -> str:
+    """``latex`` drawn by matplotlib's mathtext as an <img> (a PNG data URL) whose alt is its source."""
+    from matplotlib import mathtext
+
+    png = io.BytesIO()
+    mathtext.math_to_image(f"${latex.strip()}$", png, dpi=200, format="png")
+    alt = html.escape("Formula: " + " ".join(latex.split()), quote=True)
+    return (f'<p class="handout-formula"><img alt="{alt}" style="height: 2.4em" '
+            f'src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}"></p>')
+
+
 class FiguresWithTheirText(Preprocessor):
     """Widgets as their stored outputs; each image as a <figure> with its cell's text alternative as its
-    alt and caption."""
+    alt and caption; each display formula as an image with its LaTeX as alt."""
 
     def preprocess(self, nb, resources):
         state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
         for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = DISPLAY_FORMULA.sub(lambda m: formula_image(m.group(1)), cell.source)
             if cell.cell_type != "code":
                 continue
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")

@@ -7,6 +7,7 @@ one line where no Chromium exists (conftest.py)."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -143,3 +144,19 @@ def test_alt_text_is_on_each_figure_of_the_html(made):
         # quoted either way: an alt text that holds a double quote is written between single quotes
         assert not [i for i in images if not re.search(r"""alt=(?:"[^"]{12,}"|'[^']{12,}')""", i)], \
             f"{name}: an image has no alt"
+
+
+def test_display_formulas_are_drawn_with_their_latex_as_alt(made):
+    """No MathJax prints here: a $$...$$ formula must reach the page as a drawing, its LaTeX as its alt."""
+    drawn = 0
+    for name, nb in originals().items():
+        page = (made[name].parent / "html" / f"{made[name].stem}.html").read_text(encoding="utf-8")
+        for cell in (c for c in nb.cells if c.cell_type == "markdown"):
+            for latex in handouts.DISPLAY_FORMULA.findall(cell.source):
+                alt = html.escape("Formula: " + " ".join(latex.split()), quote=True)
+                assert re.search(rf'<img alt="{re.escape(alt)}"[^>]* src="data:image/png;base64,', page), \
+                    f"{name}: the formula {latex.strip()!r} is not drawn with its LaTeX as alt"
+                drawn += 1
+        printed = pdf_text(made[name])
+        assert "$$" not in printed and "\\frac" not in printed, f"{name}: LaTeX source printed"
+    assert drawn, "no display formula in any notebook: this test checks nothing"
